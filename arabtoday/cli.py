@@ -1,0 +1,161 @@
+"""Command line: ``python -m arabtoday COMMAND``.
+
+    extract PATH... [--url URL]   saved pages (.html, .html.gz, .warc, .warc.gz) -> JSON Lines on stdout
+    serve ROOT [--port N]         serve a site snapshot on 127.0.0.1 (the dev server)
+    report FILE.report.json       print a run report
+    merge OUT FILE...             merge worker outputs into one file, one record per article (scale mode)
+
+``extract`` runs the same page objects, cleaning and item pipelines as the
+crawl. Unreadable files and pages that are not articles are reported on
+stderr and counted; they never stop the others. Exit status: 0 when every
+input was read, 1 when some could not be, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from scrapy.utils.project import get_project_settings
+
+from arabtoday.exporters import encode_record
+from arabtoday.extraction import NotAnArticle, decode_html, parse_page
+from arabtoday.items import RawArticle
+from arabtoday.offline import DictStats, run_pipelines
+from arabtoday.stats import Stat
+
+logger = logging.getLogger("arabtoday.cli")
+MAX_PAGE_BYTES = 10 * 1024 * 1024  # as DOWNLOAD_MAXSIZE
+
+
+@dataclass
+class SavedPage:
+    label: str  # file (and WARC record) for messages
+    body: bytes
+    url: str | None
+    content_type: str | None = None
+
+
+class InputError(Exception):
+    """A file that cannot be read as a saved page."""
+
+
+def read_pages(path: Path, url: str | None) -> Iterator[SavedPage]:
+    name = path.name.lower()
+    if name.endswith((".warc", ".warc.gz", ".arc", ".arc.gz")):
+        yield from _read_warc(path)
+        return
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}") from None
+    if name.endswith(".gz") or data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"not valid gzip: {exc}") from None
+    if len(data) > MAX_PAGE_BYTES:
+        raise InputError(f"larger than {MAX_PAGE_BYTES} bytes: not an article page")
+    yield SavedPage(str(path), data, url)
+
+
+def _read_warc(path: Path) -> Iterator[SavedPage]:
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    try:
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type != "response" or record.http_headers is None:
+                    continue
+                ctype = record.http_headers.get_header("Content-Type") or ""
+                if "html" not in ctype.lower():
+                    continue
+                target = record.rec_headers.get_header("WARC-Target-URI")
+                yield SavedPage(f"{path}#{target}", record.content_stream().read(MAX_PAGE_BYTES + 1), target, ctype)
+    except (ArchiveLoadFailed, OSError, EOFError) as exc:
+        raise InputError(f"not a readable WARC: {exc}") from None
+
+
+def _raw_articles(paths: list[Path], url: str | None, stats: DictStats) -> Iterator[RawArticle]:
+    for path in paths:
+        try:
+            for page in read_pages(path, url):
+                if len(page.body) > MAX_PAGE_BYTES:
+                    stats.inc_value(Stat.ERROR.format(kind="oversized"))
+                    print(f"{page.label}: larger than {MAX_PAGE_BYTES} bytes, skipped", file=sys.stderr)
+                    continue
+                decoded = decode_html(page.body, page.content_type)
+                if decoded.corrected:
+                    stats.inc_value(Stat.CHARSET_CORRECTED)
+                try:
+                    yield parse_page(decoded.text, page.url or path.resolve().as_uri())
+                except NotAnArticle as exc:
+                    stats.inc_value(Stat.SKIPPED.format(reason="not_article"))
+                    hint = "" if page.url else " (give its address with --url)"
+                    print(f"{page.label}: skipped, not an article: {exc}{hint}", file=sys.stderr)
+        except InputError as exc:
+            stats.inc_value(Stat.ERROR.format(kind="unreadable"))
+            print(f"{path}: {exc}", file=sys.stderr)
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    if args.url and len(args.paths) != 1:
+        print("extract: --url names the address of one page; give exactly one PATH with it", file=sys.stderr)
+        return 2
+    settings = get_project_settings()
+    stats = DictStats()
+    out = sys.stdout.buffer
+    emitted = 0
+    for record in run_pipelines(_raw_articles(args.paths, args.url, stats), settings, stats):
+        out.write(encode_record(record))
+        out.flush()
+        emitted += 1
+    counts = {k.removeprefix("arabtoday/"): v for k, v in sorted(stats.get_stats().items())}
+    print(f"extract: {emitted} record(s); " + ", ".join(f"{k} {v}" for k, v in counts.items()), file=sys.stderr)
+    return 1 if any(k.startswith("arabtoday/errors/") for k in stats.get_stats()) else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from arabtoday.devserver import serve
+
+    serve(args.root, args.port, args.log, args.ready)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from arabtoday.extensions import format_report
+
+    print(format_report(json.loads(args.path.read_text("utf-8"))))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m arabtoday", description="Arab Today crawler tools")
+    sub = ap.add_subparsers(dest="command", required=True)
+    ex = sub.add_parser("extract", help="re-extract saved pages to JSON Lines on stdout")
+    ex.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ex.add_argument("--url", help="the address the page was saved from (default: its canonical link)")
+    ex.set_defaults(func=cmd_extract)
+    sv = sub.add_parser("serve", help="serve a site snapshot on 127.0.0.1")
+    sv.add_argument("root", type=Path)
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--log", type=Path)
+    sv.add_argument("--ready", type=Path)
+    sv.set_defaults(func=cmd_serve)
+    rp = sub.add_parser("report", help="print a run report")
+    rp.add_argument("path", type=Path)
+    rp.set_defaults(func=cmd_report)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))

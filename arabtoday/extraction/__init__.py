@@ -1,0 +1,68 @@
+"""Page in, record out: the extraction API the spider, the CLI and the tests share.
+
+    >>> record = extract(html, url)          # dict in the SPEC's shape
+    >>> raw = parse_page(html, url)          # before cleaning (what the spider yields)
+
+Both raise :class:`NotAnArticle` for pages that must never become records
+(listings, AMP and print copies, error pages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from arabtoday.cleaning import clean
+from arabtoday.extraction.html import Decoded, decode_html
+from arabtoday.extraction.page import Page
+from arabtoday.extraction.parsers import LAYOUT_PARSERS, ArticleParser, FallbackParser
+from arabtoday.items import RawArticle
+from urllib.parse import urlsplit
+
+from arabtoday.urls import article_ref, strip_tracking
+
+__all__ = ["Decoded", "NotAnArticle", "decode_html", "extract", "extract_bytes", "parse_page"]
+
+
+class NotAnArticle(Exception):
+    """The page is not an article (its reason is the message); skip it, it is not an error."""
+
+
+def _address(page: Page, url: str) -> str:
+    """The canonical article address: the page's canonical link when it names
+    an article, else the address it was fetched from."""
+    if page.canonical and article_ref(page.canonical) and "/amp/" not in urlsplit(page.canonical).path:
+        return page.canonical
+    return strip_tracking(url)
+
+
+def choose_parser(page: Page) -> type[ArticleParser]:
+    for parser in LAYOUT_PARSERS:
+        if parser.matches(page):
+            return parser
+    return FallbackParser
+
+
+def parse_page(html: str, url: str) -> RawArticle:
+    """Read an article page; raise ``NotAnArticle`` for anything else."""
+    page = Page(html, url)
+    if page.is_amp:
+        raise NotAnArticle("AMP copy")
+    if page.is_print:
+        raise NotAnArticle("print copy")
+    address = _address(page, url)
+    ref = article_ref(address)
+    if ref is None or ref.section is None:
+        raise NotAnArticle("not an article address")
+    return choose_parser(page)(page, ref, address).parse()
+
+
+def extract(html: str, url: str, crawled_at: datetime | None = None) -> dict[str, Any]:
+    """The cleaned SPEC record of an article page."""
+    return asdict(clean(parse_page(html, url), crawled_at))
+
+
+def extract_bytes(body: bytes, url: str, content_type: str | None = None) -> dict[str, Any]:
+    """Like :func:`extract`, from undecoded bytes (charset from BOM, header, meta, or sniffed)."""
+    return extract(decode_html(body, content_type).text, url)

@@ -1,0 +1,147 @@
+"""Bytes to text, and DOM to text blocks, for any layout.
+
+Decoding follows the HTML rules (BOM, then the HTTP header, then ``<meta>``)
+through w3lib, as Scrapy does, and then checks the result: old pages declare
+windows-1256 in one place and not the other, or declare the wrong charset
+outright. A declaration that produces replacement characters while another
+candidate decodes cleanly loses to that candidate; the choice is reported so
+that it can be counted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lxml import etree
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
+
+from arabtoday.extraction.selectors import JUNK_TAGS, JUNK_TOKEN_PARTS, JUNK_TOKEN_SPLIT
+from arabtoday.text import normalize
+
+# Tried in this order when the declared charset does not decode cleanly.
+CANDIDATE_ENCODINGS = ("utf-8", "cp1256", "cp1252")
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
+_MOJIBAKE = re.compile(r"[ØÙÚÛ][\u0080-\u00ff]")  # UTF-8 Arabic read as a Latin charset
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    text: str
+    encoding: str
+    declared: str | None  # what the header or meta said, if anything
+    corrected: bool  # True when the declaration was wrong and another charset was used
+
+
+def _badness(text: str) -> int:
+    return text.count("\ufffd") + len(_MOJIBAKE.findall(text))
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
+    """Decode an HTML page, trusting declarations only when they decode cleanly."""
+    declared = http_content_type_encoding(content_type) if content_type else None
+    declared = declared or html_body_declared_encoding(body)
+    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_auto_detect)
+    if not encoding.replace("-", "").lower().startswith("utf8") and not body.isascii():
+        # Non-ASCII bytes that are valid UTF-8 are UTF-8, whatever the page
+        # says: legacy-encoded Arabic or Latin text practically never is.
+        try:
+            return Decoded(body.decode("utf-8"), "utf-8", declared, corrected=True)
+        except UnicodeDecodeError:
+            pass
+    if _badness(text) == 0:
+        return Decoded(text, encoding, declared, corrected=False)
+    best = (_badness(text), encoding, text)
+    for candidate in CANDIDATE_ENCODINGS:
+        try:
+            alt = body.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        score = _badness(alt)
+        if score < best[0] or (score == best[0] and len(_ARABIC_LETTER.findall(alt)) > len(
+                _ARABIC_LETTER.findall(best[2]))):
+            best = (score, candidate, alt)
+    return Decoded(best[2], best[1], declared, corrected=best[1] != encoding)
+
+
+def _auto_detect(body: bytes) -> str | None:
+    """No declaration at all: UTF-8 if it is valid, else the Arabic Windows code page."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1256"
+    return "utf-8"
+
+
+def is_junk(el: etree._Element) -> bool:
+    """Elements that are never article text in any layout: scripts, forms,
+    navigation, and ad/share/related widgets recognised by class or id."""
+    tag = el.tag
+    if not isinstance(tag, str):
+        return True  # comments, processing instructions
+    if tag.lower() in JUNK_TAGS:
+        return True
+    for attr in ("class", "id"):
+        value = el.get(attr)
+        if not value:
+            continue
+        for token in value.split():
+            token = token.lower()
+            parts = JUNK_TOKEN_SPLIT.split(token)
+            if JUNK_TOKEN_PARTS.intersection(parts) or "".join(parts) in JUNK_TOKEN_PARTS:
+                return True
+    return False
+
+
+BLOCK_TAGS = frozenset({
+    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote", "section", "article", "main",
+    "table", "tbody", "thead", "tr", "td", "th", "figure", "figcaption", "pre", "dl", "dt", "dd", "center",
+    "header", "footer", "aside", "address", "hr",
+})
+
+
+def text_blocks(root: etree._Element, skip: Callable[[etree._Element], bool] = is_junk) -> list[str]:
+    """The text of ``root`` as paragraphs: block elements and ``<br>`` end a
+    paragraph (old CMS pastes separate paragraphs with ``<br><br>``); skipped
+    elements contribute nothing but their tail text."""
+    blocks: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        text = normalize("".join(buf))
+        buf.clear()
+        if text:
+            blocks.append(text)
+
+    def walk(el: etree._Element) -> None:
+        for child in el:
+            tag = child.tag
+            if not isinstance(tag, str) or skip(child):
+                pass
+            elif tag == "br":
+                flush()
+            else:
+                is_block = tag in BLOCK_TAGS
+                if is_block:
+                    flush()
+                if child.text:
+                    buf.append(child.text)
+                walk(child)
+                if is_block:
+                    flush()
+            if child.tail:
+                buf.append(child.tail)
+
+    if root.text:
+        buf.append(root.text)
+    walk(root)
+    flush()
+    return blocks
+
+
+def element_text(el: etree._Element | None) -> str:
+    """All text of an element, whitespace folded, junk inside it ignored."""
+    if el is None:
+        return ""
+    return " ".join(text_blocks(el))

@@ -1,0 +1,281 @@
+"""One parser per layout, plus the fallback for layouts no selector matches.
+
+Every attribute is a small method on shared helpers (after Fundus): the layout
+parser tries its selectors first and the embedded metadata second, the
+fallback parser reads metadata only and takes the body from trafilatura.
+Fields that came from metadata rather than selectors are listed in
+``RawArticle.fallback_fields`` so the run report can count them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+import trafilatura
+
+from arabtoday.dates import find_site_dates, iso, parse_any, parse_iso, parse_site_date
+from arabtoday.extraction import selectors as S
+from arabtoday.extraction.html import element_text, is_junk, text_blocks
+from arabtoday.extraction.page import Page, ld_text
+from arabtoday.items import RawArticle
+from arabtoday.text import normalize
+from arabtoday.urls import ArticleRef, absolute
+
+logger = logging.getLogger(__name__)
+
+CAPTION_MAX_WORDS = 30
+
+# Section names as the site's navigation shows them: the last resort when
+# neither the page nor its metadata names the section.
+SECTION_NAMES = {
+    "en": {"politics": "Politics", "middle-east": "Middle East", "economy": "Economy", "sports": "Sports",
+           "culture": "Culture", "technology": "Technology"},
+    "ar": {"politics": "سياسة", "middle-east": "الشرق الأوسط", "economy": "اقتصاد", "sports": "رياضة",
+           "culture": "ثقافة", "technology": "تكنولوجيا"},
+}
+
+
+class MetadataMixin:
+    """Fields read from JSON-LD, OpenGraph and ``<time>``: the same on every layout."""
+
+    page: Page
+
+    def meta_title(self) -> str | None:
+        return ld_text(self.page.ld("headline")) or self.page.first(*S.META_TITLE)
+
+    def meta_published(self) -> datetime | None:
+        return parse_any(ld_text(self.page.ld("datePublished")) or self.page.first(*S.META_PUBLISHED))
+
+    def meta_modified(self) -> datetime | None:
+        return parse_iso(ld_text(self.page.ld("dateModified")) or self.page.first(*S.META_MODIFIED))
+
+    def meta_section(self) -> str | None:
+        return (ld_text(self.page.ld("articleSection")) or self.page.first(*S.META_SECTION)
+                or self._breadcrumb_section())
+
+    def _breadcrumb_section(self) -> str | None:
+        crumbs = self.page.texts(S.BREADCRUMB_LINKS)
+        return crumbs[-1] if len(crumbs) > 1 else None
+
+    def meta_image(self) -> str | None:
+        image = self.page.ld("image")
+        url = ld_text(image) if image else self.page.first(*S.META_IMAGE)
+        return absolute(url, self.page.url) if url else None
+
+    def meta_caption(self) -> str | None:
+        image = self.page.ld("image")
+        caption = ld_text(image.get("caption")) if isinstance(image, dict) else None
+        return (caption or self.page.text(S.FIGCAPTION) or self._text_beside_lead_image()
+                or self.page.first(*S.META_IMAGE_ALT))
+
+    def _text_beside_lead_image(self) -> str | None:
+        """The short text that shares a container with the lead picture: a
+        caption whatever its class is called."""
+        lead = self.meta_image()
+        if not lead:
+            return None
+        for img in self.page.sel.css("img"):
+            src = absolute(img.attrib.get("src"), self.page.url)
+            parent = img.root.getparent()
+            if src != lead or parent is None:
+                continue
+            text = element_text(parent)
+            if text and len(text.split()) <= CAPTION_MAX_WORDS and text != self.meta_title():
+                return text
+        return None
+
+    def meta_tags(self) -> list[str]:
+        keywords = self.page.ld("keywords")
+        if isinstance(keywords, str):
+            return [k for k in (normalize(k) for k in keywords.split(",")) if k]
+        if isinstance(keywords, list):
+            return [k for k in (normalize(str(k)) for k in keywords) if k]
+        tags = [normalize(t) for t in self.page.sel.css(S.META_TAGS).getall() if normalize(t)]
+        return tags or list(dict.fromkeys(self.page.texts(S.TAG_LINKS)))
+
+    def text_date(self) -> datetime | None:
+        """A site-format date anywhere in the article area (never the header clock: it has no year)."""
+        scope = self.page.sel.css("article, main, [role=main]") or self.page.sel.css("body")
+        for node in scope:
+            dates = find_site_dates(" ".join(node.css("::text").getall()))
+            if dates:
+                return dates[0]
+        return None
+
+
+class ArticleParser(MetadataMixin):
+    """Base of every parser: fills a ``RawArticle`` attribute by attribute."""
+
+    name: ClassVar[str]
+
+    def __init__(self, page: Page, ref: ArticleRef, url: str) -> None:
+        self.page, self.ref, self.url = page, ref, url
+        self.fallback_fields: list[str] = []
+
+    def pick(self, field: str, primary: Callable[[], object], *fallbacks: Callable[[], object]) -> object:
+        """The primary value, else the first fallback that has one (recorded)."""
+        value = primary()
+        if value:
+            return value
+        for fallback in fallbacks:
+            value = fallback()
+            if value:
+                self.fallback_fields.append(field)
+                return value
+        return value
+
+    def parse(self) -> RawArticle:
+        published = self.published()
+        modified = self.modified()
+        return RawArticle(
+            url=self.url, lang=self.ref.lang, number=self.ref.number, extractor=self.name,
+            title=self.title(), section=self.section(),
+            published_at=iso(published) if published else None,
+            modified_at=iso(modified) if modified and (not published or modified > published) else None,
+            dateline=self.dateline(), source=self.source(), image_url=self.image_url(),
+            image_caption=self.image_caption(), kicker=self.kicker(), tags=self.tags(), blocks=self.blocks(),
+            fallback_fields=self.fallback_fields,
+        )
+
+    def default_section(self) -> str | None:
+        return SECTION_NAMES.get(self.ref.lang, {}).get(self.ref.section or "")
+
+    def modified(self) -> datetime | None:
+        return self.meta_modified()
+
+    # each parser defines these
+    def title(self) -> str | None: raise NotImplementedError
+    def section(self) -> str | None: raise NotImplementedError
+    def published(self) -> datetime | None: raise NotImplementedError
+    def dateline(self) -> str | None: raise NotImplementedError
+    def source(self) -> str | None: raise NotImplementedError
+    def image_url(self) -> str | None: raise NotImplementedError
+    def image_caption(self) -> str | None: raise NotImplementedError
+    def kicker(self) -> str | None: raise NotImplementedError
+    def tags(self) -> list[str]: raise NotImplementedError
+    def blocks(self) -> list[str]: raise NotImplementedError
+
+
+class LayoutParser(ArticleParser):
+    """Selectors of one known layout (``selectors.Layout``), metadata behind each."""
+
+    layout: ClassVar[S.Layout]
+
+    @classmethod
+    def matches(cls, page: Page) -> bool:
+        return bool(page.sel.css(cls.layout.body))
+
+    def title(self) -> str | None:
+        return self.pick("title", lambda: self.page.text(self.layout.title), self.meta_title)
+
+    def section(self) -> str | None:
+        return self.pick("section", lambda: self.page.text(self.layout.section), self.meta_section,
+                         self.default_section)
+
+    def published(self) -> datetime | None:
+        return self.pick("published_at", lambda: parse_site_date(self.page.text(self.layout.date)),
+                         self.meta_published, self.text_date)
+
+    def dateline(self) -> str | None:
+        marked = self.page.text(self.layout.dateline, self._body)
+        return marked or self._leading_strong()
+
+    def _leading_strong(self) -> str | None:
+        """``<p><strong>Damascus - Arab Today</strong> text…</p>``: a dateline run into the first paragraph."""
+        from arabtoday.cleaning import split_dateline
+
+        first = self._body.css("p")[:1]
+        strong = first.css("p > strong:first-child, p > b:first-child") if first else []
+        if strong and not normalize(first[0].root.text):
+            text = element_text(strong[0].root)
+            if split_dateline(text)[0] is not None:
+                return text
+        return None
+
+    def source(self) -> str | None:
+        return self.page.text(self.layout.source, self._body)
+
+    def image_url(self) -> str | None:
+        src = self.page.first(self.layout.image)
+        return absolute(src, self.page.url) if src else self.meta_image()
+
+    def image_caption(self) -> str | None:
+        return self.page.text(self.layout.caption)
+
+    def kicker(self) -> str | None:
+        return self.page.text(self.layout.kicker)
+
+    def tags(self) -> list[str]:
+        return self.page.texts(self.layout.tags) or self.meta_tags()
+
+    @property
+    def _body(self):  # parsel.SelectorList of the body element
+        return self.page.sel.css(self.layout.body)[:1]
+
+    def blocks(self) -> list[str]:
+        body = self._body
+        # lxml returns the same proxy for a node while a reference to it is
+        # alive, and this set keeps them alive: membership is identity.
+        marked = {n.root for q in (self.layout.junk, self.layout.dateline, self.layout.source) for n in body.css(q)}
+        return text_blocks(body[0].root, lambda el: el in marked or is_junk(el)) if body else []
+
+
+class ArticleV1(LayoutParser):
+    layout = S.ARTICLE_V1
+    name = S.ARTICLE_V1.name
+
+
+class FallbackParser(ArticleParser):
+    """No known layout: metadata for the fields, trafilatura for the body.
+
+    trafilatura is a well-kept generic main-text extractor; what it lets
+    through (datelines, source lines, "Read also" links, captions) is removed
+    by the same cleaning as on the selector path.
+    """
+
+    name = "fallback"
+
+    def title(self) -> str | None:
+        return self.meta_title() or self.page.text("h1") or self.page.first("title::text")
+
+    def section(self) -> str | None:
+        return self.meta_section() or self.default_section()
+
+    def published(self) -> datetime | None:
+        return self.meta_published() or self.text_date()
+
+    def dateline(self) -> str | None:
+        return None
+
+    def source(self) -> str | None:
+        return None
+
+    def image_url(self) -> str | None:
+        return self.meta_image()
+
+    def image_caption(self) -> str | None:
+        return self.meta_caption()
+
+    def kicker(self) -> str | None:
+        return None
+
+    def tags(self) -> list[str]:
+        return self.meta_tags()
+
+    def blocks(self) -> list[str]:
+        ld_body = ld_text(self.page.ld("articleBody"))
+        if ld_body and "\n" in (raw := str(self.page.ld("articleBody"))):
+            return [b for b in (normalize(p) for p in raw.splitlines()) if b]
+        text = trafilatura.extract(
+            self.page.root, url=self.page.url, include_comments=False, include_tables=False,
+            include_images=False, include_links=False, favor_precision=True, deduplicate=False,
+        )
+        if not text:
+            return [ld_body] if ld_body else []
+        return [b for b in (normalize(p) for p in text.splitlines()) if b]
+
+
+LAYOUT_PARSERS: tuple[type[LayoutParser], ...] = (ArticleV1,)

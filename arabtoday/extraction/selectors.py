@@ -1,0 +1,103 @@
+"""Every selector the crawler knows, in one place.
+
+After a redesign, this is the file to edit (see README, "Adapting to a
+redesign"): add a new ``Layout`` with the new class names, give the old one a
+``valid_until`` date, and add a golden page for it under
+``tests/fixtures/golden/``. Pages whose layout no selector matches still come
+out through the metadata + generic fallback, counted in the run report.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Layout:
+    """CSS selectors for one generation of the article page."""
+
+    name: str  # written to each record as ``extractor``
+    valid_until: date | None  # last day pages were served in this layout (None: current)
+    body: str
+    title: str
+    date: str
+    section: str
+    dateline: str
+    source: str
+    image: str
+    caption: str
+    kicker: str
+    tags: str
+    junk: str  # inside the body: ads, share bars, embedded widgets
+
+
+# The 2017-2021 layout (the reconstructed snapshot, matching the seed page).
+ARTICLE_V1 = Layout(
+    name="article-v1",
+    valid_until=None,
+    body="div.article-body",
+    title="h1.article-title",
+    date=".article-meta .article-date",
+    section=".article-meta .article-section a, .breadcrumbs a:last-child",
+    dateline=".article-dateline",
+    source=".article-source",
+    image=".article-image img::attr(src)",
+    caption=".article-image .image-caption",
+    kicker=".article-kicker",
+    tags=".article-tags a",
+    junk=".inner-ad, .share-bar, script, style, noscript, iframe, ins, form",
+)
+
+LAYOUTS: tuple[Layout, ...] = (ARTICLE_V1,)
+
+# Metadata, the first fallback: it survives redesigns because search engines
+# and social networks read it.
+META_TITLE = ("meta[property='og:title']::attr(content)", "meta[name='twitter:title']::attr(content)")
+META_IMAGE = ("meta[property='og:image']::attr(content)", "meta[name='twitter:image']::attr(content)")
+META_IMAGE_ALT = ("meta[property='og:image:alt']::attr(content)",)
+META_PUBLISHED = (
+    "meta[property='article:published_time']::attr(content)",
+    "meta[itemprop='datePublished']::attr(content)",
+    "meta[name='pubdate']::attr(content)",
+    "time[itemprop='datePublished']::attr(datetime)",
+    "article time[datetime]::attr(datetime)",
+    "time[pubdate]::attr(datetime)",
+    "time[datetime]::attr(datetime)",
+)
+META_MODIFIED = (
+    "meta[property='article:modified_time']::attr(content)",
+    "meta[itemprop='dateModified']::attr(content)",
+    "time[itemprop='dateModified']::attr(datetime)",
+)
+META_SECTION = ("meta[property='article:section']::attr(content)",)
+META_TAGS = "meta[property='article:tag']::attr(content)"
+CANONICAL = "link[rel='canonical']::attr(href)"
+AMP_MARKER = "html[amp], html[\u26a1]"
+JSONLD = "script[type='application/ld+json']::text"
+FIGCAPTION = "figure figcaption"
+TAG_LINKS = "a[rel~='tag'], a[href*='/tag/'], a[href*='/tags/']"  # the usual CMS convention for tag pages
+BREADCRUMB_LINKS = "[class*=breadcrumb] a, nav[aria-label*=readcrumb] a"
+
+# Listing pages: where the next page is. Structural (rel=next) first.
+LISTING_NEXT = (
+    "link[rel='next']::attr(href)",
+    "a[rel='next']::attr(href)",
+    ".pagination a.next::attr(href)",
+    "a.next::attr(href)",
+)
+LINKS = "a::attr(href)"
+NAV_LINKS = "nav a::attr(href), header a::attr(href)"
+
+# Elements that are never article text, whatever the layout.
+JUNK_TAGS = frozenset({"script", "style", "noscript", "iframe", "ins", "form", "button", "select", "textarea",
+                       "input", "svg", "template", "object", "embed", "nav", "aside", "footer", "header"})
+# Parts of class/id tokens (split on "-" and "_") that mark ad slots, share
+# bars, related-links boxes and similar widgets.
+JUNK_TOKEN_PARTS = frozenset({
+    "ad", "ads", "advert", "adverts", "advertisement", "adsense", "dfp", "gpt", "sponsor", "sponsored", "promo",
+    "banner", "share", "sharing", "social", "related", "newsletter", "outbrain", "taboola", "comment", "comments",
+    "breadcrumb", "breadcrumbs", "ticker", "caption", "tags", "readalso", "morenews",
+})
+JUNK_TOKEN_SPLIT = re.compile(r"[-_\s]+")

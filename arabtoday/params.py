@@ -1,0 +1,88 @@
+"""Spider arguments (``-a name=value``), validated at start-up.
+
+Each argument is declared once, with its description; the README table is
+this list. A bad value stops the crawl before any request, with a message
+that names the argument and what it accepts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from arabtoday.dates import parse_day
+from arabtoday.urls import LANGS
+
+DEFAULT_BASE_URL = "https://www.arabstoday.net"
+
+
+class BadArgument(ValueError):
+    """A spider argument with a value it does not accept."""
+
+
+@dataclass(frozen=True)
+class CrawlParams:
+    lang: str = field(default="all", metadata={"doc": "Edition(s) to crawl: `en`, `ar` or `all`."})
+    since: date | None = field(default=None, metadata={
+        "doc": "Only articles published on or after this day (`YYYY-MM-DD`, UTC). Sitemap months and feed "
+               "items before it are skipped; listing pagination stops at the first page older than it."})
+    until: date | None = field(default=None, metadata={
+        "doc": "Only articles published on or before this day (`YYYY-MM-DD`, UTC)."})
+    max_articles: int | None = field(default=None, metadata={
+        "doc": "Stop once this many articles have been emitted (a positive whole number)."})
+    base_url: str = field(default=DEFAULT_BASE_URL, metadata={
+        "doc": "Address of the site, or of any copy of it (e.g. a local snapshot on `http://127.0.0.1:8000`)."})
+
+    @property
+    def langs(self) -> tuple[str, ...]:
+        return LANGS if self.lang == "all" else (self.lang,)
+
+    @classmethod
+    def from_args(cls, **raw: Any) -> CrawlParams:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise BadArgument(f"unknown spider argument(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        values: dict[str, Any] = {}
+        lang = str(raw.get("lang") or "all").strip().lower()
+        if lang not in (*LANGS, "all"):
+            raise BadArgument(f"lang must be one of en, ar, all (got {lang!r})")
+        values["lang"] = lang
+        for name in ("since", "until"):
+            if raw.get(name) not in (None, ""):
+                try:
+                    values[name] = parse_day(str(raw[name]).strip())
+                except ValueError as exc:
+                    raise BadArgument(f"{name}: {exc}") from None
+        if values.get("since") and values.get("until") and values["since"] > values["until"]:
+            raise BadArgument(f"since ({values['since']}) is after until ({values['until']})")
+        if raw.get("max_articles") not in (None, ""):
+            try:
+                n = int(str(raw["max_articles"]).strip())
+            except ValueError:
+                raise BadArgument(f"max_articles must be a positive whole number (got {raw['max_articles']!r})") \
+                    from None
+            if n <= 0:
+                raise BadArgument(f"max_articles must be a positive whole number (got {n})")
+            values["max_articles"] = n
+        base = str(raw.get("base_url") or DEFAULT_BASE_URL).strip().rstrip("/")
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise BadArgument(f"base_url must be an http(s) address such as {DEFAULT_BASE_URL} (got {base!r})")
+        values["base_url"] = f"{parts.scheme}://{parts.netloc.lower()}{parts.path}"
+        return cls(**values)
+
+    def in_window(self, day: date) -> bool:
+        return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
+
+    def month_in_window(self, year: int, month: int) -> bool:
+        first = date(year, month, 1)
+        last = date(year + (month == 12), month % 12 + 1, 1)  # first day of the next month
+        return (self.since is None or last > self.since) and (self.until is None or first <= self.until)
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """``(name, default, description)`` of every argument, for the README and ``--help``."""
+    return [(f.name, "" if f.default is None else str(f.default), f.metadata["doc"]) for f in fields(CrawlParams)]

@@ -1,0 +1,133 @@
+"""Item pipelines: each does one thing, and counts what it drops.
+
+Order (``ITEM_PIPELINES``):
+
+=====  ==========================  ==================================================
+ 100   BoilerplatePipeline         page text -> clean SPEC record (``cleaning.clean``)
+ 200   RequiredFieldsPipeline      drop records without title, body or published_at
+ 300   WindowPipeline              drop records outside ``since``/``until``
+ 400   ArticleIdPipeline           one record per article id within a run
+ 500   ContentDedupPipeline        republished copies (exact and near) are not emitted
+ 600   IncrementalPipeline         across runs: only new or changed articles
+ 900   MaxArticlesPipeline         stop at ``max_articles``
+=====  ==========================  ==================================================
+
+The same classes run offline in ``python -m arabtoday extract``
+(:mod:`arabtoday.offline`); they get settings and a stats collector, and a
+crawler only when there is one.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any, NoReturn, Protocol
+
+from scrapy.exceptions import DropItem
+from scrapy.settings import BaseSettings
+from scrapy.utils.defer import deferred_from_coro
+
+from arabtoday.cleaning import clean
+from arabtoday.items import REQUIRED_FIELDS, Article, RawArticle
+from arabtoday.stats import Stat
+
+logger = logging.getLogger(__name__)
+
+
+class StatsLike(Protocol):
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
+    def get_value(self, key: str, default: Any = None) -> Any: ...
+
+
+class Stage:
+    """Base of the pipelines: settings and stats in, ``drop`` with a counted reason."""
+
+    def __init__(self, settings: BaseSettings, stats: StatsLike, crawler: Any = None) -> None:
+        self.settings, self.stats, self.crawler = settings, stats, crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Stage:
+        return cls(crawler.settings, crawler.stats, crawler)
+
+    @property
+    def params(self) -> Any:
+        spider = getattr(self.crawler, "spider", None)
+        return getattr(spider, "params", None)
+
+    def drop(self, reason: str, item: Article | RawArticle, detail: str = "") -> NoReturn:
+        self.stats.inc_value(Stat.DROPPED.format(reason=reason))
+        raise DropItem(f"{reason}{': ' + detail if detail else ''} [{item.id} {item.url}]", log_level="INFO")
+
+
+class BoilerplatePipeline(Stage):
+    """Turns what a page object read into the clean record: boilerplate out,
+    dateline/author/source split off (:func:`arabtoday.cleaning.clean`)."""
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, RawArticle):
+            return item
+        self.stats.inc_value(Stat.PAGES_PARSED)
+        self.stats.inc_value(Stat.EXTRACTOR.format(name=item.extractor))
+        if item.extractor == "fallback":
+            self.stats.inc_value(Stat.FALLBACK_PAGES)
+        for field in item.fallback_fields:
+            self.stats.inc_value(Stat.FALLBACK_FIELD.format(field=field))
+        article = clean(item)
+        article.lastmod = item.lastmod
+        return article
+
+
+class RequiredFieldsPipeline(Stage):
+    """A record without title, body or publication date is dropped, never exported half-empty."""
+
+    def process_item(self, item: Article) -> Article:
+        for field in REQUIRED_FIELDS:
+            if not getattr(item, field):
+                self.drop(f"missing_{field}", item)
+        return item
+
+
+class WindowPipeline(Stage):
+    """``since``/``until`` apply to the publication day (UTC)."""
+
+    def process_item(self, item: Article) -> Article:
+        params = self.params
+        if params is None or (params.since is None and params.until is None):
+            return item
+        day = date.fromisoformat(item.published_at[:10]) if item.published_at else None
+        if day and not params.in_window(day):
+            self.drop("out_of_window", item, item.published_at or "")
+        return item
+
+
+class ArticleIdPipeline(Stage):
+    """One record per article id, whatever address the page was reached by."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen: set[str] = set()
+
+    def process_item(self, item: Article) -> Article:
+        if item.id in self.seen:
+            self.stats.inc_value(Stat.DUPLICATE.format(kind="same_id"))
+            raise DropItem(f"same article reached twice [{item.id} {item.url}]", log_level="DEBUG")
+        self.seen.add(item.id)
+        return item
+
+
+class MaxArticlesPipeline(Stage):
+    """Never more than ``max_articles`` records, even with requests still in flight."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.passed = 0
+
+    def process_item(self, item: Article) -> Article:
+        limit = self.params.max_articles if self.params else None
+        if limit is not None and self.passed >= limit:
+            self.drop("max_articles", item)
+        self.passed += 1
+        self.stats.inc_value(Stat.EMITTED.format(lang=item.lang))
+        if limit is not None and self.passed >= limit and self.crawler is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="max_articles"))
+        return item

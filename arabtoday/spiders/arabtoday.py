@@ -1,0 +1,311 @@
+"""The ``arabtoday`` spider: decides what to request, nothing more.
+
+Discovery runs through every source the site offers, each independent of the
+others (one failing never stops the rest): robots.txt -> sitemap index ->
+monthly sitemaps; the edition feeds and section feeds; the home and section
+pages with their pagination. Every address found is classified
+(:mod:`arabtoday.urls`) and only the kinds the crawl needs are requested.
+Pages are read by page objects (:mod:`arabtoday.extraction`,
+:mod:`arabtoday.discovery`); the cleaning, deduplication and export happen in
+the item pipelines and feed exporters.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.sitemap import sitemap_urls_from_robots
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed
+
+from arabtoday.discovery import BadXML, ListingPage, parse_feed, parse_sitemap
+from arabtoday.extraction import NotAnArticle, decode_html, parse_page
+from arabtoday.params import BadArgument, CrawlParams
+from arabtoday.stats import ARTICLE_FAILED, Stat
+from arabtoday.urls import Classified, Kind, classify, sitemap_month
+
+logger = logging.getLogger(__name__)
+
+# Articles first: they are what the crawl is for, and fetching them promptly
+# keeps the scheduler queue (and memory) small.
+PRIORITY = {"article": 10, "feed": 5, "listing": 0, "sitemap": 1, "robots": 20}
+MAX_BACKLOG = 100_000
+
+
+class ArabTodaySpider(Spider):
+    name = "arabtoday"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        spider_args = {k: kwargs.pop(k) for k in list(kwargs) if k in CrawlParams.__dataclass_fields__}
+        super().__init__(*args, **kwargs)
+        try:
+            self.params = CrawlParams.from_args(**spider_args)
+        except BadArgument as exc:
+            logger.error("bad spider argument: %s", exc)
+            raise
+        self.lang = self.params.lang  # for the output file name (%(lang)s)
+        self.base_url = self.params.base_url
+        self._requested_ids: set[str] = set()
+        self._backlog: deque[Request] = deque(maxlen=MAX_BACKLOG)
+        self._in_flight = 0
+        self._emitted = 0
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """The default output file, only when the command line names none: Scrapy
+        merges ``-O`` with ``FEEDS``, and ``-O x.jsonl`` must mean only ``x.jsonl``."""
+        super().update_settings(settings)
+        if not settings.getdict("FEEDS") and settings.get("ARABTODAY_DEFAULT_FEED"):
+            settings.set("FEEDS", {settings["ARABTODAY_DEFAULT_FEED"]: {"format": "jsonlines"}}, priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArabTodaySpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(spider._item_dropped, signal=signals.item_dropped)
+        return spider
+
+    # -- start ---------------------------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        base = self.base_url
+        yield Request(f"{base}/robots.txt", self.parse_robots, errback=self.robots_failed,
+                      priority=PRIORITY["robots"], meta={"handle_httpstatus_list": [404, 410]})
+        for lang in self.params.langs:
+            yield self._request(f"{base}/{lang}/rss", "feed")
+            yield self._request(f"{base}/{lang}/", "listing")
+
+    def _request(self, url: str, kind: str, **meta: Any) -> Request:
+        callback = {"feed": self.parse_feed, "listing": self.parse_listing, "sitemap": self.parse_sitemap}[kind]
+        return Request(url, callback, errback=self.source_failed, priority=PRIORITY[kind], meta={"source": kind, **meta})
+
+    # -- sitemaps ------------------------------------------------------------------------------------------------
+
+    def parse_robots(self, response: Response) -> Iterator[Request]:
+        sitemaps = list(sitemap_urls_from_robots(response.body, base_url=response.url)) if response.status == 200 else []
+        if not sitemaps:
+            sitemaps = [f"{self.base_url}/sitemap.xml"]
+        for url in sitemaps:
+            if classify(url, self.base_url).kind is Kind.SITEMAP:
+                yield self._request(url, "sitemap")
+
+    def robots_failed(self, failure: Failure) -> Iterator[Request]:
+        self._count_failure(failure, "robots")
+        yield self._request(f"{self.base_url}/sitemap.xml", "sitemap")
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        try:
+            sitemap = parse_sitemap(response.body, response.url)
+        except BadXML as exc:
+            self._bad_source(response, "sitemap", exc)
+            return
+        self.stats.inc_value(Stat.SOURCE_OK.format(source="sitemap"))
+        for entry in sitemap.entries:
+            found = classify(entry.url, self.base_url)
+            if sitemap.is_index:
+                if found.kind is Kind.SITEMAP and self._sitemap_wanted(found.url):
+                    yield self._request(found.url, "sitemap")
+            elif self._date_wanted(entry.date, is_lastmod=True):
+                yield from self._follow(found, "sitemap", lastmod=entry.date)
+
+    def _sitemap_wanted(self, url: str) -> bool:
+        month = sitemap_month(url)
+        if month is None:
+            return True
+        lang, year, mon = month
+        wanted = lang in self.params.langs and self.params.month_in_window(year, mon)
+        if not wanted:
+            self.stats.inc_value(Stat.SKIPPED.format(reason="sitemap_out_of_window"))
+        return wanted
+
+    # -- feeds ---------------------------------------------------------------------------------------------------
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        try:
+            entries = parse_feed(response.body, response.url)
+        except BadXML as exc:
+            self._bad_source(response, "feed", exc)
+            return
+        self.stats.inc_value(Stat.SOURCE_OK.format(source="feed"))
+        for entry in entries:
+            if self._date_wanted(entry.date, is_lastmod=False):
+                yield from self._follow(classify(entry.url, self.base_url), "feed", lastmod=entry.date)
+
+    # -- listings ------------------------------------------------------------------------------------------------
+
+    def parse_listing(self, response: Response) -> Iterator[Request]:
+        page = ListingPage(decode_html(response.body, _content_type(response)).text, response.url)
+        self.stats.inc_value(Stat.SOURCE_OK.format(source="listing"))
+        here = classify(response.url, self.base_url)
+        for url in page.links():
+            found = classify(url, self.base_url)
+            if found.kind is Kind.LISTING and found.lang in self.params.langs and "page=" not in found.url:
+                # a section: its first page and its feed
+                yield self._request(found.url, "listing")
+                yield self._request(f"{found.url.rstrip('/')}/rss.xml", "feed")
+            elif found.kind in (Kind.ARTICLE, Kind.AMP):
+                yield from self._follow(found, "listing")
+        next_url = page.next_page()
+        if next_url and here.kind is Kind.LISTING:
+            dates = page.dates()
+            if dates and self.params.since and max(dates).date() < self.params.since:
+                self.stats.inc_value(Stat.SKIPPED.format(reason="pagination_before_since"))
+            else:
+                yield self._request(next_url, "listing")
+
+    # -- articles ------------------------------------------------------------------------------------------------
+
+    def _follow(self, found: Classified, source: str, lastmod: datetime | None = None) -> Iterator[Request]:
+        """Request an article once per run, whatever address it was found under."""
+        if found.kind not in (Kind.ARTICLE, Kind.AMP) or found.article is None:
+            return
+        ref = found.article
+        if ref.lang not in self.params.langs:
+            return
+        if ref.id in self._requested_ids:
+            self.stats.inc_value(Stat.KNOWN_ADDRESS)
+            return
+        self._requested_ids.add(ref.id)
+        request = Request(found.url, self.parse_article, errback=self.article_failed, priority=PRIORITY["article"],
+                          meta={"article_id": ref.id, "lastmod": lastmod.isoformat() if lastmod else None,
+                                "source": source})
+        if self._budget_left() <= 0:
+            self._backlog.append(request)
+            return
+        self._in_flight += 1
+        yield request
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        self._in_flight -= 1
+        decoded = decode_html(response.body, _content_type(response))
+        if decoded.corrected:
+            self.stats.inc_value(Stat.CHARSET_CORRECTED)
+            logger.warning("charset of %s declared as %s but decoded as %s", response.url, decoded.declared,
+                           decoded.encoding)
+        try:
+            raw = parse_page(decoded.text, response.url)
+        except NotAnArticle as exc:
+            self.stats.inc_value(Stat.SKIPPED.format(reason=f"not_article/{_slug(str(exc))}"))
+            yield from self._follow_canonical(decoded.text, response)
+            self._refill()
+            return
+        except (ValueError, LookupError, TypeError, etree.LxmlError) as exc:
+            self.stats.inc_value(Stat.ERROR.format(kind="parse"))
+            logger.error("cannot parse %s: %s: %s", response.url, type(exc).__name__, exc)
+            self._refill()
+            return
+        raw.lastmod = response.meta.get("lastmod")
+        yield raw
+        if not self._has_window():
+            # the article's own links (ticker, more news) find what listings no longer show
+            for url in ListingPage(decoded.text, response.url).links():
+                found = classify(url, self.base_url)
+                if found.kind is Kind.ARTICLE:
+                    yield from self._follow(found, "article")
+
+    def _follow_canonical(self, html: str, response: Response) -> Iterator[Request]:
+        """An AMP copy names its article: request that instead (once)."""
+        canonical = ListingPage(html, response.url).sel.css("link[rel=canonical]::attr(href)").get()
+        if canonical:
+            found = classify(response.urljoin(canonical), self.base_url)
+            if found.kind is Kind.ARTICLE and found.article:
+                if found.article.id == response.meta.get("article_id"):
+                    # the AMP copy stood in for this article: now fetch the article itself
+                    self._requested_ids.discard(found.article.id)
+                yield from self._follow(found, "amp")
+
+    def article_failed(self, failure: Failure) -> None:
+        self._in_flight -= 1
+        request = failure.request  # type: ignore[attr-defined]
+        kind = self._count_failure(failure, "article")
+        self.crawler.signals.send_catch_log(
+            signal=ARTICLE_FAILED, article_id=request.meta.get("article_id"), url=request.url, reason=kind)
+        self._refill()
+
+    # -- budget (max_articles) -----------------------------------------------------------------------------------
+
+    def _budget_left(self) -> float:
+        if self.params.max_articles is None:
+            return float("inf")
+        return self.params.max_articles - self._emitted - self._in_flight
+
+    def _refill(self) -> None:
+        """A fetched article did not become a record: give its place to one from the backlog."""
+        while self._backlog and self._budget_left() > 0:
+            self._in_flight += 1
+            self.crawler.engine.crawl(self._backlog.popleft())
+
+    def _item_scraped(self, item: Any) -> None:
+        self._emitted += 1
+
+    def _item_dropped(self, item: Any) -> None:
+        self._refill()
+
+    # -- helpers -------------------------------------------------------------------------------------------------
+
+    def _has_window(self) -> bool:
+        return self.params.since is not None or self.params.until is not None
+
+    def _date_wanted(self, when: datetime | None, is_lastmod: bool) -> bool:
+        """Feed dates are publication dates; sitemap lastmods are >= publication, so only ``since`` applies."""
+        if when is None:
+            return True
+        day = when.date()
+        if self.params.since and day < self.params.since:
+            self.stats.inc_value(Stat.SKIPPED.format(reason="entry_out_of_window"))
+            return False
+        if not is_lastmod and self.params.until and day > self.params.until:
+            self.stats.inc_value(Stat.SKIPPED.format(reason="entry_out_of_window"))
+            return False
+        return True
+
+    def _bad_source(self, response: Response, source: str, exc: Exception) -> None:
+        self.stats.inc_value(Stat.ERROR.format(kind=f"bad_{source}"))
+        logger.error("unreadable %s %s: %s", source, response.url, exc)
+
+    def source_failed(self, failure: Failure) -> None:
+        self._count_failure(failure, failure.request.meta.get("source", "source"))  # type: ignore[attr-defined]
+
+    def _count_failure(self, failure: Failure, what: str) -> str:
+        kind = failure_kind(failure)
+        self.stats.inc_value(Stat.ERROR.format(kind=kind))
+        logger.error("failed to fetch %s %s: %s", what, failure.request.url, kind)  # type: ignore[attr-defined]
+        return kind
+
+    @property
+    def stats(self):  # noqa: ANN201 - scrapy.statscollectors.StatsCollector
+        return self.crawler.stats
+
+
+def failure_kind(failure: Failure) -> str:
+    """A short, countable name for why a request failed."""
+    if failure.check(HttpError):
+        return f"http_{failure.value.response.status}"
+    if failure.check(DNSLookupError):
+        return "dns"
+    if failure.check(TimeoutError, TCPTimedOutError):
+        return "timeout"
+    if failure.check(ConnectionRefusedError):
+        return "connection_refused"
+    if failure.check(ResponseFailed):
+        return "response_failed"
+    return _slug(type(failure.value).__name__)
+
+
+def _content_type(response: Response) -> str | None:
+    value = response.headers.get(b"Content-Type")
+    return value.decode("latin-1") if value else None
+
+
+def _slug(text: str) -> str:
+    return "_".join(text.lower().replace("/", " ").split())

@@ -1,0 +1,147 @@
+"""Shared test helpers: the project's own snapshot served on loopback by the
+project's dev server (a real HTTP server in a subprocess), and real crawls by
+``scrapy crawl`` in a subprocess, read back from their JSON Lines output."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOT = ROOT / "snapshot" / "www"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+EXPECTED = FIXTURES / "expected.jsonl"
+FAST = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    "ARABTODAY_RETRY_BACKOFF_BASE": "0",
+    "LOG_LEVEL": "INFO",
+}
+
+
+def expected_records(base: str) -> dict[str, dict[str, Any]]:
+    records = {}
+    for line in EXPECTED.read_text("utf-8").splitlines():
+        record = json.loads(line.replace("__BASE__", base))
+        records[record["id"]] = record
+    return records
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every line must be a whole JSON object: a torn or invalid line fails here."""
+    records = []
+    with path.open("rb") as fh:
+        data = fh.read()
+    assert not data or data.endswith(b"\n"), f"{path}: last line is torn"
+    for n, line in enumerate(data.decode("utf-8").splitlines(), 1):
+        try:
+            records.append(json.loads(line))
+        except ValueError as exc:
+            raise AssertionError(f"{path}:{n}: invalid JSON line: {exc}: {line[:120]!r}") from None
+    return records
+
+
+@dataclass
+class Server:
+    root: Path
+    base: str
+    log: Path
+    proc: subprocess.Popen[bytes]
+
+    def requests(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.log.read_text("utf-8").splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def start_server(root: Path, workdir: Path) -> Server:
+    ready = workdir / f"server-{os.getpid()}-{time.monotonic_ns()}.ready"
+    log = ready.with_suffix(".log")
+    proc = subprocess.Popen([sys.executable, "-m", "arabtoday.devserver", str(root), "--log", str(log),
+                             "--ready", str(ready)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("dev server did not start")
+        time.sleep(0.05)
+    log.touch()
+    return Server(root, ready.read_text().strip(), log, proc)
+
+
+def copy_site(dest: Path) -> Path:
+    """A private copy of the snapshot that a test may alter (faults, redirects, edits)."""
+    target = dest / "www"
+    shutil.copytree(SNAPSHOT, target)
+    return target
+
+
+def site_meta(root: Path) -> dict[str, Any]:
+    return json.loads((root / "_site.json").read_text("utf-8"))
+
+
+def write_site_meta(root: Path, meta: dict[str, Any]) -> None:
+    (root / "_site.json").write_text(json.dumps(meta, indent=1), "utf-8")
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    output: Path
+    log: str
+    records: list[dict[str, Any]] = field(default_factory=list)
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def by_id(self) -> dict[str, dict[str, Any]]:
+        return {r["id"]: r for r in self.records}
+
+
+def crawl(base: str, output: Path, *args: str, settings: dict[str, str] | None = None,
+          timeout: float = 300, env: dict[str, str] | None = None) -> CrawlResult:
+    """``scrapy crawl arabtoday -a base_url=BASE -O OUTPUT`` in a subprocess."""
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={base}", "-O", str(output)]
+    for name, value in {**FAST, **(settings or {})}.items():
+        cmd += ["-s", f"{name}={value}"]
+    for arg in args:
+        cmd += ["-a", arg]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+    result = CrawlResult(proc.returncode, output, proc.stdout + proc.stderr)
+    if output.exists():
+        result.records = read_jsonl(output)
+    report = output.with_name(output.name + ".report.json")
+    if report.exists():
+        result.report = json.loads(report.read_text("utf-8"))
+    return result
+
+
+@pytest.fixture(scope="session")
+def snapshot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    workdir = tmp_path_factory.mktemp("snapshot-server")
+    server = start_server(SNAPSHOT, workdir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def full_crawl(snapshot_server: Server, tmp_path_factory: pytest.TempPathFactory) -> CrawlResult:
+    """One crawl of the whole snapshot, shared by the tests that only read it."""
+    out = tmp_path_factory.mktemp("full-crawl") / "out.jsonl"
+    state = out.parent / "state"
+    result = crawl(snapshot_server.base, out, settings={"ARABTODAY_STATE_DIR": str(state)})
+    assert result.returncode == 0, result.log[-3000:]
+    return result

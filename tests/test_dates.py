@@ -1,0 +1,57 @@
+from datetime import date, datetime, timezone
+
+import pytest
+
+from arabtoday.dates import find_site_dates, iso, parse_any, parse_iso, parse_rfc822, parse_site_date
+
+UTC = timezone.utc
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("GMT 06:49 2017 Sunday ,15 October", "2017-10-15T06:49:00Z"),
+    ("GMT 18:15 2017 Thursday ,23 February", "2017-02-23T18:15:00Z"),
+    ("GMT 03:00 2017 Thursday ,05 October", "2017-10-05T03:00:00Z"),  # zero-padded day
+    ("GMT 19:13 2017 الأحد ,01 أكتوبر", "2017-10-01T19:13:00Z"),  # Egyptian month name
+    ("GMT 14:46 2017 الثلاثاء ,3 أكتوبر", "2017-10-03T14:46:00Z"),
+    ("GMT 03:51 2017 الأحد ,1 تشرين الأول", "2017-10-01T03:51:00Z"),  # Levantine month name
+    ("GMT 10:00 2016 الاثنين ,4 كانون الثاني", "2016-01-04T10:00:00Z"),
+    ("GMT 10:00 2016 الاثنين ,4 كانون الأول", "2016-12-04T10:00:00Z"),
+    ("GMT 10:00 2016 الاثنين ,4 اذار", "2016-03-04T10:00:00Z"),  # alef without hamza
+    ("GMT 10:00 2016 الاثنين ,4 آب", "2016-08-04T10:00:00Z"),
+    ("GMT 10:00 2016 الاثنين ,٤ شباط", "2016-02-04T10:00:00Z"),  # Arabic-Indic digit
+    ("  GMT 09:45 2017  Saturday ,11 November ", "2017-11-11T09:45:00Z"),
+])
+def test_site_date_formats(text: str, expected: str) -> None:
+    dt = parse_site_date(text)
+    assert dt is not None and iso(dt) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Last Updated : GMT 06:49:16",  # the site's clock: never an article time
+    "آخر تحديث : GMT 06:49:16",
+    "GMT 06:49 2017 Sunday ,31 February",  # impossible day
+    "GMT 06:49 2017 Sunday ,15 Brumaire",
+    "",
+    None,
+])
+def test_not_an_article_date(text: str | None) -> None:
+    assert parse_site_date(text) is None
+
+
+def test_clock_is_never_found_in_page_text() -> None:
+    text = "Last Updated : GMT 06:49:16 Arab Today GMT 05:34 2017 Monday ,9 October headline"
+    assert [iso(d) for d in find_site_dates(text)] == ["2017-10-09T05:34:00Z"]
+
+
+def test_iso_and_rfc822_convert_to_utc() -> None:
+    assert iso(parse_iso("2017-10-15T09:49:00+03:00")) == "2017-10-15T06:49:00Z"
+    assert iso(parse_iso("2017-10-15")) == "2017-10-15T00:00:00Z"
+    assert iso(parse_rfc822("Sun, 15 Oct 2017 06:49:00 +0000")) == "2017-10-15T06:49:00Z"
+    assert parse_iso("not a date") is None
+    assert parse_rfc822("garbage") is None
+
+
+def test_parse_any_falls_back_to_dateparser() -> None:
+    dt = parse_any("15 October 2017 06:49")
+    assert dt == datetime(2017, 10, 15, 6, 49, tzinfo=UTC)
+    assert parse_any("GMT 06:49 2017 Sunday ,15 October").date() == date(2017, 10, 15)
