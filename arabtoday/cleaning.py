@@ -30,12 +30,15 @@ _AGENCY_ALT = "|".join(sorted((re.escape(a) for a in (
 
 _DASH = r"\s+[-–—]\s+"
 # "Kobane (Syria) - AFP", "Cairo - Nadia Saleh", "حلب - العرب اليوم"
-DATELINE = re.compile(r"^(?P<place>[^.!?؟\"“”:;\-–—][^.!?؟\"“”:;]{0,60}?)" + _DASH + r"(?P<who>[^.!?؟\"“”:;\-–—][^.!?؟\"“”:;]{0,50})$")
+_PHRASE_START = r"[^.!?؟\"“”:;\-–—]"  # a place or a name: not punctuation, not a dash
+_PHRASE = r"[^.!?؟\"“”:;]"
+DATELINE = re.compile(
+    rf"^(?P<place>{_PHRASE_START}{_PHRASE}{{0,60}}?){_DASH}(?P<who>{_PHRASE_START}{_PHRASE}{{0,50}})$")
 DATELINE_MAX_WORDS = 10
 # A dateline run into the first paragraph, with nothing in the markup to mark
 # it: only safe to split when the byline is a known agency.
 RUN_IN_DATELINE = re.compile(
-    r"^(?P<dateline>(?P<place>[^.!?؟\"“”:;\-–—][^.!?؟\"“”:;]{0,40}?)" + _DASH + rf"(?P<who>{_AGENCY_ALT}))\s+(?P<rest>\S.*)$"
+    rf"^(?P<dateline>(?P<place>{_PHRASE_START}{_PHRASE}{{0,40}}?){_DASH}(?P<who>{_AGENCY_ALT}))\s+(?P<rest>\S.*)$"
 )
 SOURCE_LINE = re.compile(r"^(?:Source|Sources|المصدر|المصادر)\s*[:：]\s*(?P<source>.+)$", re.I)
 # AFP marks subheads as "- City on verge of capture -"
@@ -160,7 +163,8 @@ def _drop_kickers(blocks: list[str]) -> list[str]:
     for i, block in enumerate(blocks):
         if _is_fragment(block):
             key = fold_for_match(block)
-            if any(key in fold_for_match(other) for j, other in enumerate(blocks) if j != i and len(other) > len(block)):
+            longer = (fold_for_match(other) for j, other in enumerate(blocks) if j != i and len(other) > len(block))
+            if any(key in other for other in longer):
                 continue
         kept.append(block)
     return kept

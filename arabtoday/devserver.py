@@ -74,7 +74,7 @@ def make_handler(site: SiteConfig, base: str, log: BinaryIO | None) -> type[Base
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+        def log_message(self, format: str, *args: Any) -> None:
             """Silence the default stderr access log; ``--log`` has the structured one."""
 
         def _log(self, status: int) -> None:

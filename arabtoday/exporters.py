@@ -19,7 +19,7 @@ from itemadapter import ItemAdapter
 from scrapy.exporters import BaseItemExporter
 
 from arabtoday.items import EXPORT_FIELDS
-from arabtoday.stats import RECORDS_DURABLE
+from arabtoday.stats import OUTPUT_OPENED, RECORDS_DURABLE
 
 DEFAULT_FSYNC_EVERY = 50
 
@@ -50,6 +50,11 @@ class DurableJsonLinesExporter(BaseItemExporter):
         kwargs.setdefault("fsync_every", crawler.settings.getint("ARABTODAY_FSYNC_EVERY", DEFAULT_FSYNC_EVERY))
         return cls(file, crawler=crawler, **kwargs)
 
+    def start_exporting(self) -> None:
+        if self.path and self.crawler is not None:
+            self.file.flush()
+            self.crawler.signals.send_catch_log(signal=OUTPUT_OPENED, path=str(self.path), offset=self.file.tell())
+
     def export_item(self, item: Any) -> None:
         line = encode_record(item, tuple(self.fields_to_export or EXPORT_FIELDS))
         self.file.write(line)
@@ -67,7 +72,8 @@ class DurableJsonLinesExporter(BaseItemExporter):
             return  # stdout, pipes: nothing to fsync, and no state to advance either
         done, self.pending = self.pending, []
         if done and self.path and self.crawler is not None:
-            self.crawler.signals.send_catch_log(signal=RECORDS_DURABLE, records=done, path=str(self.path))
+            self.crawler.signals.send_catch_log(signal=RECORDS_DURABLE, records=done, path=str(self.path),
+                                                offset=self.file.tell())
 
     def finish_exporting(self) -> None:
         self.sync()

@@ -36,6 +36,9 @@ class RawArticle:
     def id(self) -> str:
         return f"{self.lang}-{self.number}"
 
+    def __repr__(self) -> str:  # log lines name the article, not its whole text
+        return f"RawArticle({self.id} {self.url})"
+
 
 @dataclass(slots=True)
 class Article:
@@ -61,8 +64,12 @@ class Article:
     # Not exported: what the sitemap or feed said when the page was found,
     # kept for the incremental state.
     lastmod: str | None = field(default=None, compare=False)
+    change: str = field(default="new", compare=False)  # "new" or "updated" (a changed text), for the report
+
+    def __repr__(self) -> str:
+        return f"Article({self.id} {self.url})"
 
 
 # The SPEC record, in order: what the feed exporters write.
-EXPORT_FIELDS = tuple(f.name for f in fields(Article) if f.name != "lastmod")
+EXPORT_FIELDS = tuple(f.name for f in fields(Article) if f.name not in ("lastmod", "change"))
 REQUIRED_FIELDS = ("title", "body", "published_at")

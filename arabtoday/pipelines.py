@@ -7,8 +7,8 @@ Order (``ITEM_PIPELINES``):
  200   RequiredFieldsPipeline      drop records without title, body or published_at
  300   WindowPipeline              drop records outside ``since``/``until``
  400   ArticleIdPipeline           one record per article id within a run
- 500   ContentDedupPipeline        republished copies (exact and near) are not emitted
- 600   IncrementalPipeline         across runs: only new or changed articles
+ 500   IncrementalPipeline         across runs: only new or changed articles
+ 600   ContentDedupPipeline        republished copies (exact and near) are not emitted
  900   MaxArticlesPipeline         stop at ``max_articles``
 =====  ==========================  ==================================================
 
@@ -19,6 +19,7 @@ crawler only when there is one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date
 from typing import Any, NoReturn, Protocol
@@ -29,6 +30,8 @@ from scrapy.utils.defer import deferred_from_coro
 
 from arabtoday.cleaning import clean
 from arabtoday.items import REQUIRED_FIELDS, Article, RawArticle
+from arabtoday.state import StateStore, Status
+from arabtoday.state.extension import get_state, open_memory_store
 from arabtoday.stats import Stat
 
 logger = logging.getLogger(__name__)
@@ -115,6 +118,78 @@ class ArticleIdPipeline(Stage):
         return item
 
 
+class IncrementalPipeline(Stage):
+    """Across runs: an article already in the dataset with the same text is not
+    emitted again; one whose text changed is, as an update (same id, new hash)."""
+
+    offline = False  # re-extracting saved pages is not a crawl increment
+
+    def process_item(self, item: Article) -> Article:
+        if not self.settings.getbool("ARABTODAY_INCREMENTAL"):
+            return item
+        store = get_state(self.crawler)
+        seen = store.get(item.id)
+        if seen is None or seen.status is not Status.EMITTED:
+            return item  # new (or failed before, or a copy whose text is now its own)
+        if seen.content_hash == item.content_hash:
+            store.mark(item.id, seen.status, lastmod=item.lastmod)  # remember the new lastmod: no refetch next run
+            self.stats.inc_value(Stat.SKIPPED.format(reason="unchanged"))
+            raise DropItem(f"unchanged since last run [{item.id}]", log_level="DEBUG")
+        item.change = "updated"
+        return item
+
+
+class ContentDedupPipeline(Stage):
+    """Republished copies (the same text under a new id or headline, verbatim
+    or with small edits) are not emitted: counted, and recorded in the state
+    so they are not fetched again. With ``ARABTODAY_EMIT_DUPLICATES`` they are
+    emitted with ``duplicate_of`` set instead. Editions never match each other.
+
+    Within a run the lower id (the earlier publication) is the original: an
+    item waits, at most ``ARABTODAY_DEDUP_HOLD_SECONDS``, while an article of
+    its edition with a lower id is being downloaded or processed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.emit_duplicates = self.settings.getbool("ARABTODAY_EMIT_DUPLICATES")
+        self.hold = self.settings.getfloat("ARABTODAY_DEDUP_HOLD_SECONDS")
+        self._private: StateStore | None = None
+
+    @property
+    def store(self) -> StateStore:
+        if self.crawler is not None:
+            return get_state(self.crawler)
+        if self._private is None:  # offline: dedup among the pages given
+            self._private = open_memory_store(self.settings)
+        return self._private
+
+    async def process_item(self, item: Article) -> Article:
+        spider = getattr(self.crawler, "spider", None)
+        if spider is not None and self.hold > 0:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.hold
+            while spider.lower_id_pending(item.id) and loop.time() < deadline:
+                await asyncio.sleep(HOLD_POLL_SECONDS)
+        return self.decide(item)
+
+    def decide(self, item: Article) -> Article:
+        fp = self.store.fingerprinter.fingerprint(item.lang, item.body, item.content_hash)
+        match = self.store.claim_index(item.id, fp)
+        if match is None:
+            return item
+        kind, original = match
+        self.stats.inc_value(Stat.DUPLICATE.format(kind=kind))
+        if self.emit_duplicates:
+            item.duplicate_of = original
+            return item
+        if self.crawler is not None:
+            self.store.mark(item.id, Status.DUPLICATE, item.content_hash, item.lastmod)
+        raise DropItem(f"{kind} copy of {original} [{item.id} {item.url}]", log_level="INFO")
+
+
+HOLD_POLL_SECONDS = 0.02
+
+
 class MaxArticlesPipeline(Stage):
     """Never more than ``max_articles`` records, even with requests still in flight."""
 
@@ -128,6 +203,7 @@ class MaxArticlesPipeline(Stage):
             self.drop("max_articles", item)
         self.passed += 1
         self.stats.inc_value(Stat.EMITTED.format(lang=item.lang))
+        self.stats.inc_value(Stat.EMITTED_UPDATED if item.change == "updated" else Stat.EMITTED_NEW)
         if limit is not None and self.passed >= limit and self.crawler is not None:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="max_articles"))
         return item

@@ -50,6 +50,8 @@ ITEM_PIPELINES = {
     "arabtoday.pipelines.RequiredFieldsPipeline": 200,
     "arabtoday.pipelines.WindowPipeline": 300,
     "arabtoday.pipelines.ArticleIdPipeline": 400,
+    "arabtoday.pipelines.IncrementalPipeline": 500,
+    "arabtoday.pipelines.ContentDedupPipeline": 600,
     "arabtoday.pipelines.MaxArticlesPipeline": 900,
 }
 FEED_EXPORTERS = {
@@ -64,10 +66,26 @@ ARABTODAY_FSYNC_EVERY = 50  # records between fsyncs of the output (and state co
 
 EXTENSIONS = {
     "arabtoday.extensions.RunReport": 500,
+    "arabtoday.state.extension.StateExtension": 100,
 }
+
+# -- state: incremental runs and deduplication -------------------------------------------------------------------
+ARABTODAY_STATE_DIR = ".arabtoday/state"  # what earlier runs emitted (SQLite); share it between scheduled runs
+ARABTODAY_INCREMENTAL = True  # False: fetch and emit everything again (the state still records it)
+ARABTODAY_EMIT_DUPLICATES = False  # True: emit republished copies flagged with duplicate_of
+ARABTODAY_NEAR_DUP_THRESHOLD = 0.5  # estimated Jaccard similarity (word 5-grams) from which texts are copies
+ARABTODAY_NEAR_DUP_PERMUTATIONS = 64  # MinHash permutations (fixed for the life of a state directory)
+ARABTODAY_DEDUP_HOLD_SECONDS = 10.0  # how long an item may wait for a lower-id article of its edition in flight
+ARABTODAY_REDIS_URL = None  # redis://host:6379/0: distributed mode (shared queue, dupefilter and state)
+ARABTODAY_REDIS_PREFIX = "arabtoday"
 ARABTODAY_REPORT_PATH = None  # default: <first output file>.report.json
 ARABTODAY_FALLBACK_ALARM_RATIO = 0.5  # alarm when more than this share of article pages needed the fallback
 ARABTODAY_FALLBACK_ALARM_MIN_PAGES = 5  # ...and at least this many were parsed
+
+# Breadth-first (FIFO) order: pages are fetched in the order they were found,
+# so an original, listed before its republished copy, is usually fetched first.
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "arabtoday.logformatter.ArticleLogFormatter"

@@ -31,3 +31,7 @@ ARTICLE_FAILED = object()
 # Sent by the feed exporter after an fsync, with the records now durable on
 # disk and the path of their file: only then may the state call them emitted.
 RECORDS_DURABLE = object()
+
+# Sent by the feed exporter when it opens an output file, with the path and the
+# offset where this run's records start, so that recovery knows the file.
+OUTPUT_OPENED = object()

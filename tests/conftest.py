@@ -114,11 +114,12 @@ def crawl(base: str, output: Path, *args: str, settings: dict[str, str] | None =
           timeout: float = 300, env: dict[str, str] | None = None) -> CrawlResult:
     """``scrapy crawl arabtoday -a base_url=BASE -O OUTPUT`` in a subprocess."""
     cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={base}", "-O", str(output)]
-    for name, value in {**FAST, **(settings or {})}.items():
+    isolated = {"ARABTODAY_STATE_DIR": str(output.parent / "state")}  # never the project's own state
+    for name, value in {**FAST, **isolated, **(settings or {})}.items():
         cmd += ["-s", f"{name}={value}"]
     for arg in args:
         cmd += ["-a", arg]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
                           env={**os.environ, **(env or {})})
     result = CrawlResult(proc.returncode, output, proc.stdout + proc.stderr)
     if output.exists():

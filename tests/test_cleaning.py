@@ -60,7 +60,8 @@ def test_source_line_labels() -> None:
 
 
 def test_afp_subheads_kept_without_decoration() -> None:
-    blocks, _, _ = body_blocks(raw(["Para one.", "- City on verge of capture -", "Para two.", "- المستثمرون يترقبون -"]))
+    lines = ["Para one.", "- City on verge of capture -", "Para two.", "- المستثمرون يترقبون -"]
+    blocks, _, _ = body_blocks(raw(lines))
     assert blocks == ["Para one.", "City on verge of capture", "Para two.", "المستثمرون يترقبون"]
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from arabtoday.cleaning import clean
 from arabtoday.extraction.html import Decoded, decode_html
 from arabtoday.extraction.page import Page
 from arabtoday.extraction.parsers import LAYOUT_PARSERS, ArticleParser, FallbackParser
 from arabtoday.items import RawArticle
-from urllib.parse import urlsplit
-
 from arabtoday.urls import article_ref, strip_tracking
 
 __all__ = ["Decoded", "NotAnArticle", "decode_html", "extract", "extract_bytes", "parse_page"]

@@ -28,9 +28,12 @@ from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTi
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 
+from arabtoday.dates import iso
 from arabtoday.discovery import BadXML, ListingPage, parse_feed, parse_sitemap
 from arabtoday.extraction import NotAnArticle, decode_html, parse_page
 from arabtoday.params import BadArgument, CrawlParams
+from arabtoday.state import StateStore, should_fetch
+from arabtoday.state.extension import get_state
 from arabtoday.stats import ARTICLE_FAILED, Stat
 from arabtoday.urls import Classified, Kind, classify, sitemap_month
 
@@ -59,6 +62,9 @@ class ArabTodaySpider(Spider):
         self._backlog: deque[Request] = deque(maxlen=MAX_BACKLOG)
         self._in_flight = 0
         self._emitted = 0
+        # article numbers (by edition) sent to the downloader and not yet decided:
+        # the content dedup waits for lower ones (the original is the lower id)
+        self._pending: dict[str, set[int]] = {lang: set() for lang in self.params.langs}
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -73,6 +79,8 @@ class ArabTodaySpider(Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(spider._item_dropped, signal=signals.item_error)
+        crawler.signals.connect(spider._reached_downloader, signal=signals.request_reached_downloader)
         return spider
 
     # -- start ---------------------------------------------------------------------------------------------------
@@ -87,12 +95,15 @@ class ArabTodaySpider(Spider):
 
     def _request(self, url: str, kind: str, **meta: Any) -> Request:
         callback = {"feed": self.parse_feed, "listing": self.parse_listing, "sitemap": self.parse_sitemap}[kind]
-        return Request(url, callback, errback=self.source_failed, priority=PRIORITY[kind], meta={"source": kind, **meta})
+        return Request(url, callback, errback=self.source_failed, priority=PRIORITY[kind],
+                       meta={"source": kind, **meta})
 
     # -- sitemaps ------------------------------------------------------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
-        sitemaps = list(sitemap_urls_from_robots(response.body, base_url=response.url)) if response.status == 200 else []
+        sitemaps = []
+        if response.status == 200:
+            sitemaps = list(sitemap_urls_from_robots(response.body, base_url=response.url))
         if not sitemaps:
             sitemaps = [f"{self.base_url}/sitemap.xml"]
         for url in sitemaps:
@@ -110,13 +121,15 @@ class ArabTodaySpider(Spider):
             self._bad_source(response, "sitemap", exc)
             return
         self.stats.inc_value(Stat.SOURCE_OK.format(source="sitemap"))
-        for entry in sitemap.entries:
-            found = classify(entry.url, self.base_url)
-            if sitemap.is_index:
+        if sitemap.is_index:
+            for entry in sitemap.entries:
+                found = classify(entry.url, self.base_url)
                 if found.kind is Kind.SITEMAP and self._sitemap_wanted(found.url):
                     yield self._request(found.url, "sitemap")
-            elif self._date_wanted(entry.date, is_lastmod=True):
-                yield from self._follow(found, "sitemap", lastmod=entry.date)
+            return
+        wanted = [(classify(e.url, self.base_url), e.date) for e in sitemap.entries
+                  if self._date_wanted(e.date, is_lastmod=True)]
+        yield from self._follow_in_id_order(wanted, "sitemap")
 
     def _sitemap_wanted(self, url: str) -> bool:
         month = sitemap_month(url)
@@ -137,9 +150,9 @@ class ArabTodaySpider(Spider):
             self._bad_source(response, "feed", exc)
             return
         self.stats.inc_value(Stat.SOURCE_OK.format(source="feed"))
-        for entry in entries:
-            if self._date_wanted(entry.date, is_lastmod=False):
-                yield from self._follow(classify(entry.url, self.base_url), "feed", lastmod=entry.date)
+        wanted = [(classify(e.url, self.base_url), e.date) for e in entries
+                  if self._date_wanted(e.date, is_lastmod=False)]
+        yield from self._follow_in_id_order(wanted, "feed")
 
     # -- listings ------------------------------------------------------------------------------------------------
 
@@ -147,6 +160,7 @@ class ArabTodaySpider(Spider):
         page = ListingPage(decode_html(response.body, _content_type(response)).text, response.url)
         self.stats.inc_value(Stat.SOURCE_OK.format(source="listing"))
         here = classify(response.url, self.base_url)
+        articles = []
         for url in page.links():
             found = classify(url, self.base_url)
             if found.kind is Kind.LISTING and found.lang in self.params.langs and "page=" not in found.url:
@@ -154,7 +168,8 @@ class ArabTodaySpider(Spider):
                 yield self._request(found.url, "listing")
                 yield self._request(f"{found.url.rstrip('/')}/rss.xml", "feed")
             elif found.kind in (Kind.ARTICLE, Kind.AMP):
-                yield from self._follow(found, "listing")
+                articles.append((found, None))
+        yield from self._follow_in_id_order(articles, "listing")
         next_url = page.next_page()
         if next_url and here.kind is Kind.LISTING:
             dates = page.dates()
@@ -165,8 +180,15 @@ class ArabTodaySpider(Spider):
 
     # -- articles ------------------------------------------------------------------------------------------------
 
+    def _follow_in_id_order(self, found: list[tuple[Classified, datetime | None]], source: str) -> Iterator[Request]:
+        """Originals before their republished copies: ids grow with publication."""
+        found.sort(key=lambda f: int(f[0].article.number) if f[0].article else 0)
+        for item, lastmod in found:
+            yield from self._follow(item, source, lastmod)
+
     def _follow(self, found: Classified, source: str, lastmod: datetime | None = None) -> Iterator[Request]:
-        """Request an article once per run, whatever address it was found under."""
+        """Request an article once per run, whatever address it was found under,
+        and only if the state says it is new, changed or failed last time."""
         if found.kind not in (Kind.ARTICLE, Kind.AMP) or found.article is None:
             return
         ref = found.article
@@ -175,15 +197,50 @@ class ArabTodaySpider(Spider):
         if ref.id in self._requested_ids:
             self.stats.inc_value(Stat.KNOWN_ADDRESS)
             return
+        stamp = iso(lastmod) if lastmod else None
+        if self.incremental:
+            fetch, why = should_fetch(self.state.get(ref.id), stamp)
+            if not fetch:
+                self.stats.inc_value(Stat.SKIPPED.format(reason=why))
+                return
         self._requested_ids.add(ref.id)
         request = Request(found.url, self.parse_article, errback=self.article_failed, priority=PRIORITY["article"],
-                          meta={"article_id": ref.id, "lastmod": lastmod.isoformat() if lastmod else None,
-                                "source": source})
+                          meta={"article_id": ref.id, "lastmod": stamp, "source": source})
         if self._budget_left() <= 0:
             self._backlog.append(request)
             return
         self._in_flight += 1
         yield request
+
+    @property
+    def incremental(self) -> bool:
+        return self.crawler.settings.getbool("ARABTODAY_INCREMENTAL")
+
+    @property
+    def state(self) -> StateStore:
+        return get_state(self.crawler)
+
+    def lower_id_pending(self, article_id: str) -> bool:
+        """Is an article of this edition with a lower id still being fetched or processed?"""
+        lang, _, number = article_id.partition("-")
+        pending = self._pending.get(lang)
+        if not pending or not number.isdigit():
+            return False
+        n = int(number)
+        return any(other < n for other in pending)
+
+    def _decided(self, article_id: str | None) -> None:
+        if article_id:
+            lang, _, number = article_id.partition("-")
+            if number.isdigit():
+                self._pending.get(lang, set()).discard(int(number))
+
+    def _reached_downloader(self, request: Request) -> None:
+        article_id = request.meta.get("article_id")
+        if article_id and request.callback == self.parse_article:
+            lang, _, number = article_id.partition("-")
+            if number.isdigit() and lang in self._pending:
+                self._pending[lang].add(int(number))
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         self._in_flight -= 1
@@ -195,11 +252,13 @@ class ArabTodaySpider(Spider):
         try:
             raw = parse_page(decoded.text, response.url)
         except NotAnArticle as exc:
+            self._decided(response.meta.get("article_id"))
             self.stats.inc_value(Stat.SKIPPED.format(reason=f"not_article/{_slug(str(exc))}"))
             yield from self._follow_canonical(decoded.text, response)
             self._refill()
             return
         except (ValueError, LookupError, TypeError, etree.LxmlError) as exc:
+            self._decided(response.meta.get("article_id"))
             self.stats.inc_value(Stat.ERROR.format(kind="parse"))
             logger.error("cannot parse %s: %s: %s", response.url, type(exc).__name__, exc)
             self._refill()
@@ -227,6 +286,7 @@ class ArabTodaySpider(Spider):
     def article_failed(self, failure: Failure) -> None:
         self._in_flight -= 1
         request = failure.request  # type: ignore[attr-defined]
+        self._decided(request.meta.get("article_id"))
         kind = self._count_failure(failure, "article")
         self.crawler.signals.send_catch_log(
             signal=ARTICLE_FAILED, article_id=request.meta.get("article_id"), url=request.url, reason=kind)
@@ -247,8 +307,10 @@ class ArabTodaySpider(Spider):
 
     def _item_scraped(self, item: Any) -> None:
         self._emitted += 1
+        self._decided(getattr(item, "id", None))
 
     def _item_dropped(self, item: Any) -> None:
+        self._decided(getattr(item, "id", None))
         self._refill()
 
     # -- helpers -------------------------------------------------------------------------------------------------
@@ -283,7 +345,7 @@ class ArabTodaySpider(Spider):
         return kind
 
     @property
-    def stats(self):  # noqa: ANN201 - scrapy.statscollectors.StatsCollector
+    def stats(self):
         return self.crawler.stats
 
 

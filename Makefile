@@ -1,0 +1,44 @@
+# make demo | make test | make bench | make lint
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-fast lint bench bench-extract bench-crawl bench-dedup bench-redis clean
+
+install: $(STAMP)
+
+# Reinstalls whenever the pinned dependencies change.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	rm -rf .arabtoday/demo-state
+	$(PY) -m arabtoday demo
+
+lint: install
+	$(PY) -m ruff check arabtoday tests benchmarks
+
+test: install lint
+	bash scripts/ensure-redis.sh
+	$(PY) -m pytest -q
+
+test-fast: install
+	$(PY) -m pytest -q -m "not slow"
+
+bench: bench-extract bench-crawl bench-dedup
+
+bench-extract: install
+	$(PY) benchmarks/bench_extract.py
+
+bench-crawl: install
+	$(PY) benchmarks/bench_crawl.py
+
+bench-dedup: install
+	$(PY) benchmarks/bench_dedup.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .arabtoday output/*.jsonl output/*.json

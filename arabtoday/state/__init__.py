@@ -1,0 +1,170 @@
+"""What earlier runs did: the state behind incremental crawls and deduplication.
+
+One interface, two backends: SQLite in ``ARABTODAY_STATE_DIR`` (one machine,
+the default) and Redis at ``ARABTODAY_REDIS_URL`` (several machines sharing
+one crawl). The state holds, per article id, its status (emitted, duplicate,
+failed), content hash and the ``lastmod`` the site gave; the exact and
+near-duplicate index (:mod:`arabtoday.dedup`); and a journal of output files
+with the byte offset up to which their records are committed.
+
+Crash safety is a two-phase scheme: (1) the exporter writes a record and,
+every few records, fsyncs the file; (2) only then are those records committed
+here as emitted, with the file's new committed offset. On start-up,
+:func:`recover` reads every journalled output past its committed offset:
+whole records there are durable, so they are committed now; a torn last line
+(the process died mid-write) is cut off. Whatever the moment of a kill, every
+record in the outputs is in the state exactly once and no file ends torn.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from arabtoday.dedup import Fingerprint, Fingerprinter
+
+logger = logging.getLogger(__name__)
+
+
+class Status(enum.IntEnum):
+    EMITTED = 1  # a record with this id is in the dataset
+    DUPLICATE = 2  # a republished copy of another article: not emitted (or emitted flagged)
+    FAILED = 3  # could not be fetched: try again next run
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    status: Status
+    content_hash: str | None
+    lastmod: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Emitted:
+    """A record made durable in an output file."""
+
+    id: str
+    lang: str
+    content_hash: str
+    lastmod: str | None
+    duplicate_of: str | None
+
+
+class StateStore(ABC):
+    """The operations the crawler needs; each backend implements them atomically."""
+
+    fingerprinter: Fingerprinter
+
+    @abstractmethod
+    def get(self, article_id: str) -> Seen | None: ...
+
+    @abstractmethod
+    def mark(self, article_id: str, status: Status, content_hash: str | None = None,
+             lastmod: str | None = None) -> None:
+        """Record a status that needs no output file (duplicates dropped, failures, new lastmods)."""
+
+    @abstractmethod
+    def commit_emitted(self, records: list[Emitted], path: str, offset: int) -> None:
+        """Records durable in ``path`` up to byte ``offset``: now they are emitted."""
+
+    @abstractmethod
+    def claim_index(self, article_id: str, fp: Fingerprint) -> tuple[str, str] | None:
+        """Atomically: if ``fp`` duplicates an article of another id, return ``(kind, that id)``
+        with kind ``exact`` or ``near``; otherwise add ``fp`` to the index under ``article_id``."""
+
+    @abstractmethod
+    def register_output(self, path: str, offset: int) -> None: ...
+
+    @abstractmethod
+    def outputs(self) -> list[tuple[str, int]]: ...
+
+    def flush(self) -> None:  # noqa: B027 - optional for backends that write through
+        """Make pending writes durable."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def stats(self) -> dict[str, Any]:
+        return {}
+
+
+def should_fetch(seen: Seen | None, lastmod: str | None) -> tuple[bool, str]:
+    """Whether an article page needs fetching, given the state and what the source says.
+
+    New, failed last time, or its ``lastmod`` moved: fetch. Otherwise: skip.
+    """
+    if seen is None:
+        return True, "new"
+    if seen.status is Status.FAILED:
+        return True, "failed_before"
+    if lastmod and (seen.lastmod is None or lastmod > seen.lastmod):
+        return True, "lastmod_moved"
+    return False, "already_seen"
+
+
+def recover(store: StateStore) -> int:
+    """Commit records that reached an output file but not the state; cut torn tails."""
+    recovered = 0
+    for path_str, offset in store.outputs():
+        path = Path(path_str)
+        if not path.exists():
+            continue
+        size = path.stat().st_size
+        if size <= offset:
+            continue
+        with path.open("rb+") as fh:
+            fh.seek(offset)
+            tail = fh.read()
+            end = tail.rfind(b"\n") + 1
+            if end < len(tail):
+                logger.warning("%s: cutting a torn last line (%d bytes) left by an interrupted run", path,
+                               len(tail) - end)
+                fh.truncate(offset + end)
+                fh.flush()
+                os.fsync(fh.fileno())
+        records = []
+        for line in tail[:end].splitlines():
+            try:
+                data = json.loads(line)
+            except ValueError:
+                logger.warning("%s: skipping an invalid line during recovery", path)
+                continue
+            if isinstance(data, dict) and data.get("id"):
+                records.append(emitted_from_record(data))
+                if not data.get("duplicate_of"):
+                    fp = store.fingerprinter.fingerprint(data.get("lang", ""), data.get("body", ""),
+                                                         data.get("content_hash", ""))
+                    store.claim_index(data["id"], fp)
+        store.commit_emitted(records, path_str, offset + end)
+        recovered += len(records)
+        logger.warning("%s: recovered %d record(s) written by an interrupted run", path, len(records))
+    return recovered
+
+
+def emitted_from_record(record: dict[str, Any], lastmod: str | None = None) -> Emitted:
+    return Emitted(record["id"], record.get("lang", ""), record.get("content_hash", ""),
+                   lastmod if lastmod is not None else record.get("lastmod"), record.get("duplicate_of"))
+
+
+def make_fingerprinter(settings: Any) -> Fingerprinter:
+    return Fingerprinter(settings.getfloat("ARABTODAY_NEAR_DUP_THRESHOLD"),
+                         settings.getint("ARABTODAY_NEAR_DUP_PERMUTATIONS"))
+
+
+def open_store(settings: Any) -> StateStore:
+    """The backend the settings choose (Redis when ``ARABTODAY_REDIS_URL`` is set)."""
+    fingerprinter = make_fingerprinter(settings)
+    redis_url = settings.get("ARABTODAY_REDIS_URL")
+    if redis_url:
+        from arabtoday.state.redis import RedisStore
+
+        return RedisStore(redis_url, fingerprinter, settings.get("ARABTODAY_REDIS_PREFIX"))
+    from arabtoday.state.sqlite import SqliteStore
+
+    return SqliteStore(Path(settings.get("ARABTODAY_STATE_DIR")), fingerprinter)

@@ -1,0 +1,141 @@
+"""The embedded state: one SQLite file in ``ARABTODAY_STATE_DIR``.
+
+WAL journal, one writer transaction held open between durability points and
+committed by :meth:`SqliteStore.flush` (the exporter's fsync cadence), so a
+run writes in batches rather than per record. Everything lives on disk, in
+indexed ``WITHOUT ROWID`` tables; memory use does not grow with the archive
+(SQLite's page cache is bounded by ``CACHE_KIB``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from arabtoday.dedup import Fingerprint, Fingerprinter, similarity
+from arabtoday.state import Emitted, Seen, StateStore, Status
+
+SCHEMA_VERSION = 1
+CACHE_KIB = 32 * 1024
+BUSY_TIMEOUT_MS = 30_000
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, status INTEGER NOT NULL, content_hash TEXT, lastmod TEXT, updated REAL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS exact (key TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (key, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS signatures (id TEXT PRIMARY KEY, sig BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, committed INTEGER NOT NULL) WITHOUT ROWID;
+"""
+
+
+class StateMismatch(RuntimeError):
+    """The state directory was built with other deduplication parameters."""
+
+
+class SqliteStore(StateStore):
+    def __init__(self, directory: Path | None, fingerprinter: Fingerprinter) -> None:
+        """``directory=None``: a private in-memory state (``extract``, tests)."""
+        self.path = directory / "state.sqlite3" if directory else None
+        if directory:
+            directory.mkdir(parents=True, exist_ok=True)
+        self.fingerprinter = fingerprinter
+        self.db = sqlite3.connect(self.path or ":memory:", isolation_level=None, check_same_thread=False)
+        self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
+        self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        self.db.executescript(SCHEMA)
+        self._check_params()
+        self._in_tx = False
+
+    def _check_params(self) -> None:
+        want = f"v{SCHEMA_VERSION} perm={self.fingerprinter.num_perm} bands={self.fingerprinter.bands}" \
+               f"x{self.fingerprinter.rows}"
+        row = self.db.execute("SELECT value FROM meta WHERE key='params'").fetchone()
+        if row is None:
+            self.db.execute("INSERT INTO meta VALUES ('params', ?)", (want,))
+        elif row[0] != want:
+            raise StateMismatch(f"{self.path} was built with {row[0]}, these settings need {want}: "
+                                "use another ARABTODAY_STATE_DIR or the same near-duplicate settings")
+
+    def _tx(self) -> sqlite3.Connection:
+        if not self._in_tx:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._in_tx = True
+        return self.db
+
+    def flush(self) -> None:
+        if self._in_tx:
+            self.db.execute("COMMIT")
+            self._in_tx = False
+
+    def get(self, article_id: str) -> Seen | None:
+        row = self.db.execute("SELECT status, content_hash, lastmod FROM articles WHERE id=?",
+                              (article_id,)).fetchone()
+        return Seen(Status(row[0]), row[1], row[2]) if row else None
+
+    def mark(self, article_id: str, status: Status, content_hash: str | None = None,
+             lastmod: str | None = None) -> None:
+        self._tx().execute(
+            "INSERT INTO articles VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+            "status=CASE WHEN excluded.status=3 AND articles.status=1 THEN 1 ELSE excluded.status END, "
+            "content_hash=COALESCE(excluded.content_hash, articles.content_hash), "
+            "lastmod=COALESCE(excluded.lastmod, articles.lastmod), updated=excluded.updated",
+            (article_id, int(status), content_hash, lastmod, time.time()))
+
+    def commit_emitted(self, records: list[Emitted], path: str, offset: int) -> None:
+        db = self._tx()
+        now = time.time()
+        db.executemany(
+            "INSERT INTO articles VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET status=excluded.status, "
+            "content_hash=excluded.content_hash, lastmod=COALESCE(excluded.lastmod, articles.lastmod), "
+            "updated=excluded.updated",
+            [(r.id, int(Status.EMITTED), r.content_hash, r.lastmod, now) for r in records])
+        db.execute("INSERT INTO outputs VALUES (?,?) ON CONFLICT(path) DO UPDATE SET committed=excluded.committed",
+                   (path, offset))
+        self.flush()
+
+    def claim_index(self, article_id: str, fp: Fingerprint) -> tuple[str, str] | None:
+        db = self._tx()
+        exact_key = f"{fp.lang}:{fp.content_hash}"
+        row = db.execute("SELECT id FROM exact WHERE key=?", (exact_key,)).fetchone()
+        if row and row[0] != article_id:
+            return "exact", row[0]
+        marks = ",".join("?" * len(fp.bands))
+        candidates = [r[0] for r in db.execute(
+            f"SELECT DISTINCT id FROM bands WHERE key IN ({marks})", fp.bands) if r[0] != article_id]
+        best: tuple[float, str] | None = None
+        for other in candidates:
+            sig = db.execute("SELECT sig FROM signatures WHERE id=?", (other,)).fetchone()
+            if sig is None:
+                continue
+            score = similarity(fp.signature, sig[0])
+            if score >= self.fingerprinter.threshold and (best is None or score > best[0]):
+                best = (score, other)
+        if best:
+            return "near", best[1]
+        db.execute("INSERT OR REPLACE INTO exact VALUES (?,?)", (exact_key, article_id))
+        db.executemany("INSERT OR IGNORE INTO bands VALUES (?,?)", [(k, article_id) for k in fp.bands])
+        db.execute("INSERT OR REPLACE INTO signatures VALUES (?,?)", (article_id, fp.signature))
+        return None
+
+    def register_output(self, path: str, offset: int) -> None:
+        self._tx().execute("INSERT INTO outputs VALUES (?,?) ON CONFLICT(path) DO UPDATE SET "
+                           "committed=excluded.committed", (path, offset))
+        self.flush()
+
+    def outputs(self) -> list[tuple[str, int]]:
+        return [(p, int(o)) for p, o in self.db.execute("SELECT path, committed FROM outputs")]
+
+    def close(self) -> None:
+        self.flush()
+        self.db.close()
+
+    def stats(self) -> dict[str, Any]:
+        counts = dict(self.db.execute("SELECT status, COUNT(*) FROM articles GROUP BY status").fetchall())
+        return {"articles": {Status(k).name.lower(): v for k, v in counts.items()},
+                "bytes": self.path.stat().st_size if self.path else 0}
