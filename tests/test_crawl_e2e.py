@@ -70,7 +70,7 @@ def test_since_until_window(snapshot_server: Server, tmp_path: Path) -> None:
     # a copy counts as a duplicate only of an original in the dataset: en-104399 (Oct 3)
     # is a copy of en-104306 (Oct 2), which this window leaves out, so it stays
     expected = {k for k in in_window
-                if not expected_records(snapshot_server.base)[k]["duplicate_of"] in in_window}
+                if expected_records(snapshot_server.base)[k]["duplicate_of"] not in in_window}
     assert "en-104399" in expected
     assert {r["id"] for r in result.records} == expected
     skipped = result.report["skipped"]

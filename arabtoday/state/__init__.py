@@ -42,7 +42,8 @@ class Status(enum.IntEnum):
 class Seen:
     status: Status
     content_hash: str | None
-    lastmod: str | None
+    lastmod: str | None  # what the sitemap or feed said when the page was last fetched
+    checked: str | None = None  # when the page was last fetched (ISO 8601 UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +99,15 @@ def should_fetch(seen: Seen | None, lastmod: str | None) -> tuple[bool, str]:
     """Whether an article page needs fetching, given the state and what the source says.
 
     New, failed last time, or its ``lastmod`` moved: fetch. Otherwise: skip.
+    "Moved" is against the ``lastmod`` recorded at the last fetch, or, when the
+    page was found without one (a listing), against the time of that fetch.
     """
     if seen is None:
         return True, "new"
     if seen.status is Status.FAILED:
         return True, "failed_before"
-    if lastmod and (seen.lastmod is None or lastmod > seen.lastmod):
+    baseline = seen.lastmod or seen.checked
+    if lastmod and (baseline is None or lastmod > baseline):
         return True, "lastmod_moved"
     return False, "already_seen"
 

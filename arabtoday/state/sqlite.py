@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from arabtoday.dates import iso
 from arabtoday.dedup import Fingerprint, Fingerprinter, similarity
 from arabtoday.state import Emitted, Seen, StateStore, Status
 
@@ -74,9 +76,12 @@ class SqliteStore(StateStore):
             self._in_tx = False
 
     def get(self, article_id: str) -> Seen | None:
-        row = self.db.execute("SELECT status, content_hash, lastmod FROM articles WHERE id=?",
+        row = self.db.execute("SELECT status, content_hash, lastmod, updated FROM articles WHERE id=?",
                               (article_id,)).fetchone()
-        return Seen(Status(row[0]), row[1], row[2]) if row else None
+        if row is None:
+            return None
+        checked = iso(datetime.fromtimestamp(row[3], timezone.utc)) if row[3] else None
+        return Seen(Status(row[0]), row[1], row[2], checked)
 
     def mark(self, article_id: str, status: Status, content_hash: str | None = None,
              lastmod: str | None = None) -> None:
