@@ -7,6 +7,8 @@ a crawl: ``offline = True``), in the same order, with the same settings.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -53,6 +55,7 @@ def offline_stages(settings: BaseSettings, stats: DictStats) -> list[Any]:
 def run_pipelines(items: Iterable[Any], settings: BaseSettings, stats: DictStats) -> Iterator[Any]:
     """Yield what comes out of the pipelines; dropped items are logged and counted."""
     stages = offline_stages(settings, stats)
+    loop = asyncio.new_event_loop()  # for the pipelines whose process_item is a coroutine
     for stage in stages:
         if hasattr(stage, "open_spider"):
             stage.open_spider()
@@ -61,6 +64,8 @@ def run_pipelines(items: Iterable[Any], settings: BaseSettings, stats: DictStats
             try:
                 for stage in stages:
                     item = stage.process_item(item)
+                    if inspect.isawaitable(item):
+                        item = loop.run_until_complete(item)
             except DropItem as exc:
                 logger.info("dropped: %s", exc)
                 continue
@@ -69,3 +74,4 @@ def run_pipelines(items: Iterable[Any], settings: BaseSettings, stats: DictStats
         for stage in stages:
             if hasattr(stage, "close_spider"):
                 stage.close_spider()
+        loop.close()

@@ -95,3 +95,15 @@ def test_bad_arguments_fail_at_start(arg: str, message: str, tmp_path: Path) -> 
     assert result.returncode != 0
     assert message in result.log
     assert not result.records
+
+
+def test_republished_copy_is_counted_not_emitted(full_crawl: CrawlResult) -> None:
+    assert "en-104399" not in full_crawl.by_id
+    assert full_crawl.report["duplicates"] == {"exact": 1}
+
+
+def test_emit_duplicates_setting_flags_the_copy(snapshot_server: Server, tmp_path: Path) -> None:
+    result = crawl(snapshot_server.base, tmp_path / "d.jsonl", settings={"ARABTODAY_EMIT_DUPLICATES": "True"})
+    assert result.returncode == 0
+    assert_records_match(result, expected_records(snapshot_server.base))  # every record, duplicate_of included
+    assert result.by_id["en-104399"]["duplicate_of"] == "en-104306"
