@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from conftest import CrawlResult, Server, crawl, expected_records
 
 pytestmark = pytest.mark.e2e

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import EXPECTED
 
 from arabtoday.dedup import Fingerprinter, similarity
 from arabtoday.state import Emitted, Seen, Status, should_fetch
 from arabtoday.state.sqlite import SqliteStore, StateMismatch
 from arabtoday.text import content_hash
+from conftest import EXPECTED
 
 RECORDS = {json.loads(line)["id"]: json.loads(line) for line in EXPECTED.read_text("utf-8").splitlines()}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from conftest import SNAPSHOT
 
 from arabtoday.discovery import BadXML, ListingPage, parse_feed, parse_sitemap
+from conftest import SNAPSHOT
 
 BASE = "http://site.test"
 

@@ -9,9 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, SNAPSHOT, expected_records
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+from conftest import ROOT, SNAPSHOT, expected_records
 
 BASE = "https://www.arabstoday.net"
 EXPECTED = expected_records(BASE)

@@ -7,10 +7,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import FIXTURES, SNAPSHOT, expected_records
 
 from arabtoday.extraction import NotAnArticle, extract, extract_bytes, parse_page
 from arabtoday.text import normalize, word_count
+from conftest import FIXTURES, SNAPSHOT, expected_records
 
 BASE = "http://golden.test"
 EXPECTED = expected_records(BASE)

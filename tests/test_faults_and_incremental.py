@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+
 from conftest import Server, copy_site, crawl, expected_records, site_meta, start_server, write_site_meta
 
 pytestmark = pytest.mark.e2e

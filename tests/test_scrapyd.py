@@ -1,0 +1,86 @@
+"""Deploy to a real scrapyd on loopback and run a crawl through its HTTP API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import ROOT, Server, expected_records, read_jsonl
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def scrapyd(tmp_path: Path) -> str:
+    if not (BIN / "scrapyd").exists():
+        pytest.skip("scrapyd is not installed (make install adds it)")
+    port = free_port()
+    (tmp_path / "scrapyd.conf").write_text(
+        "[scrapyd]\nbind_address = 127.0.0.1\n"
+        f"http_port = {port}\neggs_dir = {tmp_path}/eggs\nlogs_dir = {tmp_path}/logs\nitems_dir =\n"
+        f"dbs_dir = {tmp_path}/dbs\nmax_proc = 1\npoll_interval = 0.2\n")
+    proc = subprocess.Popen([str(BIN / "scrapyd")], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{url}/daemonstatus.json", timeout=2).ok:
+                break
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("scrapyd did not start")
+        time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_deploy_and_schedule_through_scrapyd(scrapyd: str, snapshot_server: Server, tmp_path: Path) -> None:
+    egg = tmp_path / "arabtoday.egg"
+    built = subprocess.run([str(BIN / "scrapyd-deploy"), f"--build-egg={egg}"], cwd=ROOT, capture_output=True,
+                           text=True, timeout=300, check=False)
+    shutil.rmtree(ROOT / "build", ignore_errors=True)
+    assert built.returncode == 0 and egg.exists(), built.stderr
+    with egg.open("rb") as fh:
+        added = requests.post(f"{scrapyd}/addversion.json", data={"project": "arabtoday", "version": "1"},
+                              files={"egg": fh}, timeout=60).json()
+    assert added["status"] == "ok", added
+    assert requests.get(f"{scrapyd}/listspiders.json", params={"project": "arabtoday"},
+                        timeout=30).json()["spiders"] == ["arabtoday"]
+    output = tmp_path / "out" / "arabtoday.jsonl"
+    settings = [f"ARABTODAY_DEFAULT_FEED={output}", f"ARABTODAY_STATE_DIR={tmp_path / 'state'}",
+                "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "ARABTODAY_RETRY_BACKOFF_BASE=0"]
+    job = requests.post(f"{scrapyd}/schedule.json", data={
+        "project": "arabtoday", "spider": "arabtoday", "base_url": snapshot_server.base, "setting": settings,
+    }, timeout=30).json()
+    assert job["status"] == "ok", job
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        jobs = requests.get(f"{scrapyd}/listjobs.json", params={"project": "arabtoday"}, timeout=30).json()
+        if any(j["id"] == job["jobid"] for j in jobs["finished"]):
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"scrapyd job did not finish: {json.dumps(jobs)}")
+    records = read_jsonl(output)
+    expected = {k for k, v in expected_records(snapshot_server.base).items() if not v["duplicate_of"]}
+    assert {r["id"] for r in records} == expected
+    report = json.loads(output.with_name(output.name + ".report.json").read_text("utf-8"))
+    assert report["finish_reason"] == "finished"
