@@ -104,6 +104,7 @@ class CrawlResult:
     log: str
     records: list[dict[str, Any]] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)  # what the server saw during this crawl
 
     @property
     def by_id(self) -> dict[str, dict[str, Any]]:
@@ -143,6 +144,8 @@ def full_crawl(snapshot_server: Server, tmp_path_factory: pytest.TempPathFactory
     """One crawl of the whole snapshot, shared by the tests that only read it."""
     out = tmp_path_factory.mktemp("full-crawl") / "out.jsonl"
     state = out.parent / "state"
+    before = len(snapshot_server.requests())
     result = crawl(snapshot_server.base, out, settings={"ARABTODAY_STATE_DIR": str(state)})
     assert result.returncode == 0, result.log[-3000:]
+    result.requests = snapshot_server.requests()[before:]
     return result

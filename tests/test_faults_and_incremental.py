@@ -4,7 +4,7 @@ altered copy of the snapshot served by the project's dev server."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -126,7 +126,8 @@ def test_changed_site_second_run_emits_exactly_new_and_changed(tmp_path: Path) -
         page.write_text(page.read_text("utf-8").replace(
             "<p>The electoral commission extended", "<p>Corrected: The electoral commission extended", 1), "utf-8")
         sitemap = root / "sitemaps" / "en-2017-10.xml"
-        edited_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")  # after the first run
+        # edited after the first run fetched it (lastmods have one-second precision)
+        edited_at = (datetime.now(timezone.utc) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
         text = sitemap.read_text("utf-8").replace(
             "railway-link</loc><lastmod>2017-10-09T00:30:00+00:00", f"railway-link</loc><lastmod>{edited_at}")
         # a new story: another article's page, with its own id, title and text

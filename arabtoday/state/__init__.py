@@ -55,6 +55,7 @@ class Emitted:
     content_hash: str
     lastmod: str | None
     duplicate_of: str | None
+    crawled_at: str | None = None  # when the page was fetched: the baseline for a later lastmod
 
 
 class StateStore(ABC):
@@ -153,7 +154,8 @@ def recover(store: StateStore) -> int:
 
 def emitted_from_record(record: dict[str, Any], lastmod: str | None = None) -> Emitted:
     return Emitted(record["id"], record.get("lang", ""), record.get("content_hash", ""),
-                   lastmod if lastmod is not None else record.get("lastmod"), record.get("duplicate_of"))
+                   lastmod if lastmod is not None else record.get("lastmod"), record.get("duplicate_of"),
+                   record.get("crawled_at"))
 
 
 def make_fingerprinter(settings: Any) -> Fingerprinter:

@@ -57,7 +57,8 @@ class StateExtension:
 
     def records_durable(self, records: list[Any], path: str, offset: int) -> None:
         self.store.commit_emitted(
-            [Emitted(r.id, r.lang, r.content_hash, r.lastmod, r.duplicate_of) for r in records], path, offset)
+            [Emitted(r.id, r.lang, r.content_hash, r.lastmod, r.duplicate_of, r.crawled_at) for r in records],
+            path, offset)
 
     def article_failed(self, article_id: str | None, url: str, reason: str) -> None:
         if article_id:

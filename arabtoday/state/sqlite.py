@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from arabtoday.dates import iso
+from arabtoday.dates import iso, parse_iso
 from arabtoday.dedup import Fingerprint, Fingerprinter, similarity
 from arabtoday.state import Emitted, Seen, StateStore, Status
 
@@ -32,6 +32,11 @@ CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, id TEXT NOT NULL, PRIMAR
 CREATE TABLE IF NOT EXISTS signatures (id TEXT PRIMARY KEY, sig BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, committed INTEGER NOT NULL) WITHOUT ROWID;
 """
+
+
+def _epoch(stamp: str | None) -> float | None:
+    parsed = parse_iso(stamp)
+    return parsed.timestamp() if parsed else None
 
 
 class StateMismatch(RuntimeError):
@@ -99,7 +104,7 @@ class SqliteStore(StateStore):
             "INSERT INTO articles VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET status=excluded.status, "
             "content_hash=excluded.content_hash, lastmod=COALESCE(excluded.lastmod, articles.lastmod), "
             "updated=excluded.updated",
-            [(r.id, int(Status.EMITTED), r.content_hash, r.lastmod, now) for r in records])
+            [(r.id, int(Status.EMITTED), r.content_hash, r.lastmod, _epoch(r.crawled_at) or now) for r in records])
         db.execute("INSERT INTO outputs VALUES (?,?) ON CONFLICT(path) DO UPDATE SET committed=excluded.committed",
                    (path, offset))
         self.flush()
