@@ -18,6 +18,7 @@ import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 
+import mmh3
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
@@ -43,6 +44,11 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> list[bytes]:
     return [" ".join(tokens[i:i + size]).encode("utf-8") for i in range(len(tokens) - size + 1)]
 
 
+def _hash32(data: bytes) -> int:
+    """MurmurHash3, as datasketch recommends: stable across runs and ~5x faster than its SHA-1 default."""
+    return mmh3.hash(data, signed=False)
+
+
 def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of two signatures."""
     sa, sb = np.frombuffer(a, dtype="<u4"), np.frombuffer(b, dtype="<u4")
@@ -63,11 +69,12 @@ class Fingerprinter:
     @cached_property
     def _template(self) -> MinHash:
         """Generating permutations is the costly part of a MinHash: do it once."""
-        return MinHash(num_perm=self.num_perm, seed=1)
+        return MinHash(num_perm=self.num_perm, seed=1, hashfunc=_hash32)
 
     def signature(self, text: str) -> np.ndarray:
         template = self._template
-        mh = MinHash(num_perm=self.num_perm, seed=1, permutations=template.permutations, scheme=template.scheme)
+        mh = MinHash(num_perm=self.num_perm, seed=1, permutations=template.permutations, scheme=template.scheme,
+                     hashfunc=_hash32)
         mh.update_batch(shingles(text))
         return np.asarray(mh.hashvalues, dtype="<u4")
 
