@@ -176,6 +176,47 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    """Merge output files (workers, runs) into one: one record per id, the newest
+    ``crawled_at`` winning (an update replaces the version it updates)."""
+    import os
+
+    latest: dict[str, dict] = {}
+    read = invalid = 0
+    for path in args.inputs:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            print(f"merge: {path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+            invalid += 1
+            continue
+        if data and not data.endswith(b"\n"):
+            print(f"merge: {path}: last line is torn (an interrupted run): left out", file=sys.stderr)
+            invalid += 1
+            data = data[: data.rfind(b"\n") + 1]
+        for n, line in enumerate(data.splitlines(), 1):
+            try:
+                record = json.loads(line)
+                article_id = record["id"]
+            except (ValueError, KeyError, TypeError):
+                print(f"merge: {path}:{n}: not a record: left out", file=sys.stderr)
+                invalid += 1
+                continue
+            read += 1
+            if article_id not in latest or record.get("crawled_at", "") >= latest[article_id].get("crawled_at", ""):
+                latest[article_id] = record
+    tmp = args.output.with_name(args.output.name + ".tmp")
+    with tmp.open("wb") as out:
+        for record in sorted(latest.values(), key=lambda r: r["id"]):
+            out.write(encode_record(record))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, args.output)
+    print(f"merge: {len(args.inputs)} file(s), {read} record(s), {len(latest)} article(s) written to {args.output}"
+          f" ({read - len(latest)} older version(s) replaced, {invalid} problem(s))", file=sys.stderr)
+    return 1 if invalid else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m arabtoday", description="Arab Today crawler tools")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -196,6 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
     dm.add_argument("--state", type=Path, default=root / ".arabtoday" / "demo-state",
                     help="state directory (each demo starts afresh unless you keep it)")
     dm.set_defaults(func=cmd_demo)
+    mg = sub.add_parser("merge", help="merge output files into one, one record per article")
+    mg.add_argument("output", type=Path)
+    mg.add_argument("inputs", nargs="+", type=Path)
+    mg.set_defaults(func=cmd_merge)
     rp = sub.add_parser("report", help="print a run report")
     rp.add_argument("path", type=Path)
     rp.set_defaults(func=cmd_report)

@@ -34,6 +34,9 @@ class CrawlParams:
         "doc": "Stop once this many articles have been emitted (a positive whole number)."})
     base_url: str = field(default=DEFAULT_BASE_URL, metadata={
         "doc": "Address of the site, or of any copy of it (e.g. a local snapshot on `http://127.0.0.1:8000`)."})
+    role: str = field(default="seed", metadata={
+        "doc": "Distributed mode only: `seed` starts a new run (resets the shared queue) and discovers; "
+               "`worker` only works through the shared queue."})
 
     @property
     def langs(self) -> tuple[str, ...]:
@@ -67,6 +70,10 @@ class CrawlParams:
             if n <= 0:
                 raise BadArgument(f"max_articles must be a positive whole number (got {n})")
             values["max_articles"] = n
+        role = str(raw.get("role") or "seed").strip().lower()
+        if role not in ("seed", "worker"):
+            raise BadArgument(f"role must be seed or worker (got {role!r})")
+        values["role"] = role
         base = str(raw.get("base_url") or DEFAULT_BASE_URL).strip().rstrip("/")
         parts = urlsplit(base)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:

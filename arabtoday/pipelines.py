@@ -104,17 +104,25 @@ class WindowPipeline(Stage):
 
 
 class ArticleIdPipeline(Stage):
-    """One record per article id, whatever address the page was reached by."""
+    """One record per article id, whatever address the page was reached by,
+    and whichever worker fetched it (the claim is atomic in the shared state)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.seen: set[str] = set()
 
+    def claim(self, article_id: str) -> bool:
+        if self.crawler is not None:
+            return get_state(self.crawler).claim_run(article_id)
+        if article_id in self.seen:
+            return False
+        self.seen.add(article_id)
+        return True
+
     def process_item(self, item: Article) -> Article:
-        if item.id in self.seen:
+        if not self.claim(item.id):
             self.stats.inc_value(Stat.DUPLICATE.format(kind="same_id"))
             raise DropItem(f"same article reached twice [{item.id} {item.url}]", log_level="DEBUG")
-        self.seen.add(item.id)
         return item
 
 

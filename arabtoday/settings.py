@@ -78,6 +78,7 @@ ARABTODAY_NEAR_DUP_PERMUTATIONS = 64  # MinHash permutations (fixed for the life
 ARABTODAY_DEDUP_HOLD_SECONDS = 10.0  # how long an item may wait for a lower-id article of its edition in flight
 ARABTODAY_REDIS_URL = None  # redis://host:6379/0: distributed mode (shared queue, dupefilter and state)
 ARABTODAY_REDIS_PREFIX = "arabtoday"
+ARABTODAY_REDIS_IDLE_SECONDS = 10.0  # a worker closes after the shared queue stayed empty and calm this long
 ARABTODAY_REPORT_PATH = None  # default: <first output file>.report.json
 ARABTODAY_FALLBACK_ALARM_RATIO = 0.5  # alarm when more than this share of article pages needed the fallback
 ARABTODAY_FALLBACK_ALARM_MIN_PAGES = 5  # ...and at least this many were parsed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,7 @@ def test_failure_never_demotes_an_emitted_article(store: SqliteStore) -> None:
     store.commit_emitted([Emitted("en-1", "en", "h", "2017-10-01T00:00:00Z", None)], "out.jsonl", 10)
     store.mark("en-1", Status.FAILED)
     assert store.get("en-1").status is Status.EMITTED
-    assert store.outputs() == [("out.jsonl", 10)]
+    assert store.outputs() == [("out.jsonl", 10, os.getpid())]
 
 
 @pytest.mark.parametrize(("seen", "lastmod", "fetch"), [

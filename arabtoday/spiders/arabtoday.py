@@ -13,6 +13,9 @@ the item pipelines and feed exporters.
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
@@ -21,6 +24,7 @@ from typing import Any
 from lxml import etree
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import sitemap_urls_from_robots
@@ -57,6 +61,8 @@ class ArabTodaySpider(Spider):
             logger.error("bad spider argument: %s", exc)
             raise
         self.lang = self.params.lang  # for the output file name (%(lang)s)
+        self.worker = f"{socket.gethostname()}-{os.getpid()}"  # ditto (%(worker)s, distributed mode)
+        self._idle_since: float | None = None
         self.base_url = self.params.base_url
         self._requested_ids: set[str] = set()
         self._backlog: deque[Request] = deque(maxlen=MAX_BACKLOG)
@@ -68,11 +74,33 @@ class ArabTodaySpider(Spider):
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
-        """The default output file, only when the command line names none: Scrapy
-        merges ``-O`` with ``FEEDS``, and ``-O x.jsonl`` must mean only ``x.jsonl``."""
+        """The default output file, only when the command line names none (Scrapy
+        merges ``-O`` with ``FEEDS``, and ``-O x.jsonl`` must mean only ``x.jsonl``);
+        and, with ``ARABTODAY_REDIS_URL``, scrapy-redis' shared queue and filter."""
         super().update_settings(settings)
-        if not settings.getdict("FEEDS") and settings.get("ARABTODAY_DEFAULT_FEED"):
-            settings.set("FEEDS", {settings["ARABTODAY_DEFAULT_FEED"]: {"format": "jsonlines"}}, priority="spider")
+        distributed = bool(settings.get("ARABTODAY_REDIS_URL"))
+        default_feed = settings.get("ARABTODAY_DEFAULT_FEED")
+        if not settings.getdict("FEEDS") and default_feed:
+            if distributed and "%(worker)s" not in default_feed:
+                default_feed = default_feed.replace(".jsonl", "-%(worker)s.jsonl")  # one file per worker
+            settings.set("FEEDS", {default_feed: {"format": "jsonlines"}}, priority="spider")
+        if distributed:
+            prefix = settings.get("ARABTODAY_REDIS_PREFIX")
+            for name, value in {
+                "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+                "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+                "REDIS_URL": settings.get("ARABTODAY_REDIS_URL"),
+                "SCHEDULER_PERSIST": True,  # a worker that finishes must not wipe the queue of the others
+                "SCHEDULER_QUEUE_KEY": f"{prefix}:requests",
+                "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:dupefilter",
+                "DUPEFILTER_KEY": f"{prefix}:dupefilter",
+            }.items():
+                settings.set(name, value, priority="spider")
+            # The engine pulls requests until CONCURRENT_REQUESTS are in its downloader, even when
+            # the per-host limit lets only a few run: a worker would hoard the shared queue.
+            per_host = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+            if settings.getint("CONCURRENT_REQUESTS") > per_host:
+                settings.set("CONCURRENT_REQUESTS", per_host, priority=settings.getpriority("CONCURRENT_REQUESTS"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArabTodaySpider:
@@ -81,11 +109,21 @@ class ArabTodaySpider(Spider):
         crawler.signals.connect(spider._item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_dropped, signal=signals.item_error)
         crawler.signals.connect(spider._reached_downloader, signal=signals.request_reached_downloader)
+        crawler.signals.connect(spider._spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider._response_received, signal=signals.response_received)
         return spider
 
     # -- start ---------------------------------------------------------------------------------------------------
 
+    @property
+    def distributed(self) -> bool:
+        return bool(self.crawler.settings.get("ARABTODAY_REDIS_URL"))
+
     async def start(self) -> AsyncIterator[Any]:
+        if self.distributed:
+            if self.params.role == "worker":
+                return  # workers take their requests from the shared queue
+            self.state.reset_run()  # type: ignore[attr-defined]
         base = self.base_url
         yield Request(f"{base}/robots.txt", self.parse_robots, errback=self.robots_failed,
                       priority=PRIORITY["robots"], meta={"handle_httpstatus_list": [404, 410]})
@@ -304,6 +342,26 @@ class ArabTodaySpider(Spider):
         while self._backlog and self._budget_left() > 0:
             self._in_flight += 1
             self.crawler.engine.crawl(self._backlog.popleft())
+
+    def _response_received(self) -> None:
+        self._idle_since = None
+        if self.distributed:
+            self.state.touch()  # type: ignore[attr-defined]
+
+    def _spider_idle(self) -> None:
+        """Distributed mode: stay while the shared queue has work or another worker
+        was active recently; close after ``ARABTODAY_REDIS_IDLE_SECONDS`` of calm."""
+        if not self.distributed:
+            return
+        store = self.state
+        if store.queue_length() > 0:  # type: ignore[attr-defined]
+            self._idle_since = None
+            raise DontCloseSpider("the shared queue has requests")
+        now = time.monotonic()
+        self._idle_since = self._idle_since or now
+        calm = self.crawler.settings.getfloat("ARABTODAY_REDIS_IDLE_SECONDS")
+        if now - self._idle_since < calm or store.seconds_since_activity() < calm:  # type: ignore[attr-defined]
+            raise DontCloseSpider("other workers may still add requests")
 
     def _item_scraped(self, item: Any) -> None:
         self._emitted += 1

@@ -81,10 +81,20 @@ class StateStore(ABC):
         with kind ``exact`` or ``near``; otherwise add ``fp`` to the index under ``article_id``."""
 
     @abstractmethod
-    def register_output(self, path: str, offset: int) -> None: ...
+    def register_output(self, path: str, offset: int) -> None:
+        """A file this process starts writing (its pid is recorded as the file's writer)."""
 
     @abstractmethod
-    def outputs(self) -> list[tuple[str, int]]: ...
+    def outputs(self) -> list[tuple[str, int, int]]:
+        """``(path, committed offset, writer pid)`` of the output files written on this host."""
+
+    def claim_run(self, article_id: str) -> bool:
+        """True the first time an id is claimed in this run (by any worker sharing the state)."""
+        run: set[str] = self.__dict__.setdefault("_run_claims", set())
+        if article_id in run:
+            return False
+        run.add(article_id)
+        return True
 
     def flush(self) -> None:  # noqa: B027 - optional for backends that write through
         """Make pending writes durable."""
@@ -116,10 +126,10 @@ def should_fetch(seen: Seen | None, lastmod: str | None) -> tuple[bool, str]:
 def recover(store: StateStore) -> int:
     """Commit records that reached an output file but not the state; cut torn tails."""
     recovered = 0
-    for path_str, offset in store.outputs():
+    for path_str, offset, writer in store.outputs():
         path = Path(path_str)
-        if not path.exists():
-            continue
+        if not path.exists() or (writer != os.getpid() and _alive(writer)):
+            continue  # gone, or still being written by a live crawl (another worker on this host)
         size = path.stat().st_size
         if size <= offset:
             continue
@@ -150,6 +160,18 @@ def recover(store: StateStore) -> int:
         recovered += len(records)
         logger.warning("%s: recovered %d record(s) written by an interrupted run", path, len(records))
     return recovered
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def emitted_from_record(record: dict[str, Any], lastmod: str | None = None) -> Emitted:

@@ -9,6 +9,7 @@ indexed ``WITHOUT ROWID`` tables; memory use does not grow with the archive
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from datetime import datetime, timezone
@@ -19,7 +20,7 @@ from arabtoday.dates import iso, parse_iso
 from arabtoday.dedup import Fingerprint, Fingerprinter, similarity
 from arabtoday.state import Emitted, Seen, StateStore, Status
 
-SCHEMA_VERSION = 2  # 2: shingles hashed with MurmurHash3
+SCHEMA_VERSION = 3  # 2: shingles hashed with MurmurHash3; 3: outputs record their writer
 CACHE_KIB = 32 * 1024
 BUSY_TIMEOUT_MS = 30_000
 WAL_CHECKPOINT_PAGES = 10_000
@@ -31,7 +32,9 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE TABLE IF NOT EXISTS exact (key TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (key, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS signatures (id TEXT PRIMARY KEY, sig BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, committed INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outputs (
+    path TEXT PRIMARY KEY, committed INTEGER NOT NULL, pid INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
 """
 
 
@@ -109,8 +112,8 @@ class SqliteStore(StateStore):
             "content_hash=excluded.content_hash, lastmod=COALESCE(excluded.lastmod, articles.lastmod), "
             "updated=excluded.updated",
             [(r.id, int(Status.EMITTED), r.content_hash, r.lastmod, _epoch(r.crawled_at) or now) for r in records])
-        db.execute("INSERT INTO outputs VALUES (?,?) ON CONFLICT(path) DO UPDATE SET committed=excluded.committed",
-                   (path, offset))
+        db.execute("INSERT INTO outputs VALUES (?,?,?) ON CONFLICT(path) DO UPDATE SET committed=excluded.committed",
+                   (path, offset, os.getpid()))
         self.flush()
 
     def claim_index(self, article_id: str, fp: Fingerprint) -> tuple[str, str] | None:
@@ -138,12 +141,12 @@ class SqliteStore(StateStore):
         return None
 
     def register_output(self, path: str, offset: int) -> None:
-        self._tx().execute("INSERT INTO outputs VALUES (?,?) ON CONFLICT(path) DO UPDATE SET "
-                           "committed=excluded.committed", (path, offset))
+        self._tx().execute("INSERT INTO outputs VALUES (?,?,?) ON CONFLICT(path) DO UPDATE SET "
+                           "committed=excluded.committed, pid=excluded.pid", (path, offset, os.getpid()))
         self.flush()
 
-    def outputs(self) -> list[tuple[str, int]]:
-        return [(p, int(o)) for p, o in self.db.execute("SELECT path, committed FROM outputs")]
+    def outputs(self) -> list[tuple[str, int, int]]:
+        return [(p, int(o), int(w)) for p, o, w in self.db.execute("SELECT path, committed, pid FROM outputs")]
 
     def close(self) -> None:
         self.flush()
