@@ -81,6 +81,8 @@ def is_boilerplate(block: str) -> bool:
 
 def is_repeated_phrase(block: str) -> bool:
     """The keyword box repeats the lowercased title: "a b c a b c"."""
+    if _TERMINAL.search(block):
+        return False  # a sentence, not a keyword box
     toks = fold_for_match(block).split()
     half = len(toks) // 2
     return len(toks) >= 4 and len(toks) % 2 == 0 and toks[:half] == toks[half:]
@@ -159,24 +161,26 @@ def _take_source(blocks: list[str], hint: str | None) -> str | None:
 def _drop_kickers(blocks: list[str]) -> list[str]:
     """A short fragment that reappears inside a longer paragraph is the page's
     kicker or a pull quote, not a paragraph of its own."""
-    kept = []
-    for i, block in enumerate(blocks):
-        if _is_fragment(block):
-            key = fold_for_match(block)
-            longer = (fold_for_match(other) for j, other in enumerate(blocks) if j != i and len(other) > len(block))
-            if any(key in other for other in longer):
-                continue
-        kept.append(block)
-    return kept
+    fragments = [i for i, block in enumerate(blocks) if _is_fragment(block)]
+    if not fragments:
+        return blocks
+    folded = [fold_for_match(b) for b in blocks]
+    drop = {i for i in fragments
+            if any(folded[i] in folded[j] for j in range(len(blocks)) if j != i and len(blocks[j]) > len(blocks[i]))}
+    return [b for i, b in enumerate(blocks) if i not in drop]
 
 
 def body_blocks(raw: RawArticle) -> tuple[list[str], str | None, str | None]:
     """Clean body paragraphs, dateline and source of a raw article."""
     not_body = {fold_for_match(t) for t in (raw.title, raw.image_caption, raw.kicker) if t}
+    shortest = min((len(t) for t in not_body), default=0)
+    longest = max((len(t) for t in not_body), default=0)
     blocks = []
     for block in raw.blocks:
         block = normalize(block)
-        if not block or is_boilerplate(block) or is_repeated_phrase(block) or fold_for_match(block) in not_body:
+        if not block or is_boilerplate(block) or is_repeated_phrase(block):
+            continue
+        if shortest - 5 <= len(block) <= longest + 5 and fold_for_match(block) in not_body:  # cheap length gate
             continue
         m = SUBHEAD.match(block)
         blocks.append(normalize(m["text"]) if m else block)

@@ -12,30 +12,36 @@ import hashlib
 import re
 import unicodedata
 
-# Every Unicode space separator, tabs/newlines, and the no-break spaces the old
-# CMS pasted as &nbsp;. Zero-width joiners are *not* whitespace: they are part
-# of how some words are written.
-_WS = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufeff]")
-_ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
-_ARABIC_MARKS = re.compile(r"[\u064b-\u065f\u0670\u0640]")  # harakat, superscript alef, tatweel
+# Control characters (not tab/newline: whitespace, folded below) and the BOM.
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0xFEFF])
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# For matching only: hamza/alef variants, alef maqsura and taa marbuta folded;
+# harakat, superscript alef and tatweel dropped; Arabic-Indic digits to ASCII.
+_FOLD = str.maketrans({
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه",
+    **dict.fromkeys(map(chr, [*range(0x064B, 0x0660), 0x0670, 0x0640])),
+    **{chr(k): chr(v) for k, v in _ARABIC_DIGITS.items()},
+})
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def normalize(text: str | None) -> str:
-    """NFC, control characters removed, whitespace folded to single spaces, trimmed."""
+    """NFC, control characters removed, whitespace folded to single spaces, trimmed.
+
+    ``str.split()`` splits on every Unicode whitespace (tabs, newlines, the
+    no-break spaces the old CMS pasted as &nbsp;, U+2000..U+200A, U+3000...);
+    zero-width joiners are not whitespace: they are part of how words are written.
+    """
     if not text:
         return ""
-    text = _CONTROL.sub("", text)
-    return unicodedata.normalize("NFC", _WS.sub(" ", text)).strip()
+    text = " ".join(text.translate(_CONTROL).split())
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def fold_for_match(text: str) -> str:
     """A lossy key for *comparing* text (never for output): lowercase, Arabic
     letter variants and marks folded, Arabic-Indic digits to ASCII."""
-    text = _ARABIC_MARKS.sub("", normalize(text).lower())
-    return text.translate(_ALEF).translate(_ARABIC_DIGITS)
+    return normalize(text).lower().translate(_FOLD)
 
 
 def to_ascii_digits(text: str) -> str:

@@ -9,7 +9,6 @@ Both raise :class:`NotAnArticle` for pages that must never become records
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +17,7 @@ from arabtoday.cleaning import clean
 from arabtoday.extraction.html import Decoded, decode_html
 from arabtoday.extraction.page import Page
 from arabtoday.extraction.parsers import LAYOUT_PARSERS, ArticleParser, FallbackParser
-from arabtoday.items import RawArticle
+from arabtoday.items import EXPORT_FIELDS, Article, RawArticle
 from arabtoday.urls import article_ref, strip_tracking
 
 __all__ = ["Decoded", "NotAnArticle", "decode_html", "extract", "extract_bytes", "parse_page"]
@@ -34,6 +33,13 @@ def _address(page: Page, url: str) -> str:
     if page.canonical and article_ref(page.canonical) and "/amp/" not in urlsplit(page.canonical).path:
         return page.canonical
     return strip_tracking(url)
+
+
+def as_record(article: Article) -> dict[str, Any]:
+    """The record as a plain dict, in the SPEC's field order."""
+    record = {name: getattr(article, name) for name in EXPORT_FIELDS}
+    record["tags"] = list(record["tags"])
+    return record
 
 
 def choose_parser(page: Page) -> type[ArticleParser]:
@@ -59,7 +65,7 @@ def parse_page(html: str, url: str) -> RawArticle:
 
 def extract(html: str, url: str, crawled_at: datetime | None = None) -> dict[str, Any]:
     """The cleaned SPEC record of an article page."""
-    return asdict(clean(parse_page(html, url), crawled_at))
+    return as_record(clean(parse_page(html, url), crawled_at))
 
 
 def extract_bytes(body: bytes, url: str, content_type: str | None = None) -> dict[str, Any]:

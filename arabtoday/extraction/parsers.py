@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from functools import cached_property
 from typing import ClassVar
 
 import trafilatura
+from lxml import etree
 
 from arabtoday.dates import find_site_dates, iso, parse_any, parse_iso, parse_site_date
 from arabtoday.extraction import selectors as S
@@ -44,16 +46,16 @@ class MetadataMixin:
     page: Page
 
     def meta_title(self) -> str | None:
-        return ld_text(self.page.ld("headline")) or self.page.first(*S.META_TITLE)
+        return ld_text(self.page.ld("headline")) or self.page.meta(*S.META_TITLE)
 
     def meta_published(self) -> datetime | None:
-        return parse_any(ld_text(self.page.ld("datePublished")) or self.page.first(*S.META_PUBLISHED))
+        return parse_any(ld_text(self.page.ld("datePublished")) or self.page.meta(*S.META_PUBLISHED))
 
     def meta_modified(self) -> datetime | None:
-        return parse_iso(ld_text(self.page.ld("dateModified")) or self.page.first(*S.META_MODIFIED))
+        return parse_iso(ld_text(self.page.ld("dateModified")) or self.page.meta(*S.META_MODIFIED))
 
     def meta_section(self) -> str | None:
-        return (ld_text(self.page.ld("articleSection")) or self.page.first(*S.META_SECTION)
+        return (ld_text(self.page.ld("articleSection")) or self.page.meta(*S.META_SECTION)
                 or self._breadcrumb_section())
 
     def _breadcrumb_section(self) -> str | None:
@@ -62,14 +64,14 @@ class MetadataMixin:
 
     def meta_image(self) -> str | None:
         image = self.page.ld("image")
-        url = ld_text(image) if image else self.page.first(*S.META_IMAGE)
+        url = ld_text(image) if image else self.page.meta(*S.META_IMAGE)
         return absolute(url, self.page.url) if url else None
 
     def meta_caption(self) -> str | None:
         image = self.page.ld("image")
         caption = ld_text(image.get("caption")) if isinstance(image, dict) else None
         return (caption or self.page.text(S.FIGCAPTION) or self._text_beside_lead_image()
-                or self.page.first(*S.META_IMAGE_ALT))
+                or self.page.meta(*S.META_IMAGE_ALT))
 
     def _text_beside_lead_image(self) -> str | None:
         """The short text that shares a container with the lead picture: a
@@ -77,9 +79,9 @@ class MetadataMixin:
         lead = self.meta_image()
         if not lead:
             return None
-        for img in self.page.sel.css("img"):
-            src = absolute(img.attrib.get("src"), self.page.url)
-            parent = img.root.getparent()
+        for img in self.page.css("img"):
+            src = absolute(img.get("src"), self.page.url)
+            parent = img.getparent()
             if src != lead or parent is None:
                 continue
             text = element_text(parent)
@@ -93,14 +95,14 @@ class MetadataMixin:
             return [k for k in (normalize(k) for k in keywords.split(",")) if k]
         if isinstance(keywords, list):
             return [k for k in (normalize(str(k)) for k in keywords) if k]
-        tags = [normalize(t) for t in self.page.sel.css(S.META_TAGS).getall() if normalize(t)]
+        tags = [normalize(t) for t in self.page.css(S.META_TAGS, self.page.head) if normalize(t)]
         return tags or list(dict.fromkeys(self.page.texts(S.TAG_LINKS)))
 
     def text_date(self) -> datetime | None:
         """A site-format date anywhere in the article area (never the header clock: it has no year)."""
-        scope = self.page.sel.css("article, main, [role=main]") or self.page.sel.css("body")
+        scope = self.page.css("article, main, [role=main]") or self.page.css("body")
         for node in scope:
-            dates = find_site_dates(" ".join(node.css("::text").getall()))
+            dates = find_site_dates(" ".join(node.itertext()))
             if dates:
                 return dates[0]
         return None
@@ -166,61 +168,76 @@ class LayoutParser(ArticleParser):
 
     @classmethod
     def matches(cls, page: Page) -> bool:
-        return bool(page.sel.css(cls.layout.body))
+        return bool(page.css(cls.layout.body))
+
+    @cached_property
+    def _scope(self) -> etree._Element:
+        """The article's container: lookups inside it are cheaper than over the whole page."""
+        found = self.page.css(self.layout.scope)
+        return found[0] if found else self.page.root
+
+    def find(self, css: str) -> str | None:
+        return self.page.text(css, self._scope)
 
     def title(self) -> str | None:
-        return self.pick("title", lambda: self.page.text(self.layout.title), self.meta_title)
+        return self.pick("title", lambda: self.find(self.layout.title), self.meta_title)
 
     def section(self) -> str | None:
-        return self.pick("section", lambda: self.page.text(self.layout.section), self.meta_section,
+        return self.pick("section", lambda: self.find(self.layout.section), self.meta_section,
                          self.default_section)
 
     def published(self) -> datetime | None:
-        return self.pick("published_at", lambda: parse_site_date(self.page.text(self.layout.date)),
+        return self.pick("published_at", lambda: parse_site_date(self.find(self.layout.date)),
                          self.meta_published, self.text_date)
 
     def dateline(self) -> str | None:
-        marked = self.page.text(self.layout.dateline, self._body)
-        return marked or self._leading_strong()
+        if self._body is None:
+            return None
+        return self.page.text(self.layout.dateline, self._body) or self._leading_strong()
 
     def _leading_strong(self) -> str | None:
         """``<p><strong>Damascus - Arab Today</strong> text…</p>``: a dateline run into the first paragraph."""
         from arabtoday.cleaning import split_dateline
 
-        first = self._body.css("p")[:1]
-        strong = first.css("p > strong:first-child, p > b:first-child") if first else []
-        if strong and not normalize(first[0].root.text):
-            text = element_text(strong[0].root)
+        first = self.page.css("p", self._body)[:1]
+        strong = self.page.css("p > strong:first-child, p > b:first-child", first[0]) if first else []
+        if strong and not normalize(first[0].text):
+            text = element_text(strong[0])
             if split_dateline(text)[0] is not None:
                 return text
         return None
 
     def source(self) -> str | None:
-        return self.page.text(self.layout.source, self._body)
+        return self.page.text(self.layout.source, self._body) if self._body is not None else None
 
     def image_url(self) -> str | None:
-        src = self.page.first(self.layout.image)
+        src = self.page.first(self.layout.image, scope=self._scope)
         return absolute(src, self.page.url) if src else self.meta_image()
 
     def image_caption(self) -> str | None:
-        return self.page.text(self.layout.caption)
+        return self.find(self.layout.caption)
 
     def kicker(self) -> str | None:
-        return self.page.text(self.layout.kicker)
+        return self.find(self.layout.kicker)
 
     def tags(self) -> list[str]:
-        return self.page.texts(self.layout.tags) or self.meta_tags()
+        found = [t for t in (element_text(n) for n in self.page.css(self.layout.tags, self._scope)) if t]
+        return found or self.meta_tags()
 
-    @property
-    def _body(self):  # parsel.SelectorList of the body element
-        return self.page.sel.css(self.layout.body)[:1]
+    @cached_property
+    def _body(self) -> etree._Element | None:
+        found = self.page.css(self.layout.body, self._scope)
+        return found[0] if found else None
 
     def blocks(self) -> list[str]:
         body = self._body
+        if body is None:
+            return []
         # lxml returns the same proxy for a node while a reference to it is
         # alive, and this set keeps them alive: membership is identity.
-        marked = {n.root for q in (self.layout.junk, self.layout.dateline, self.layout.source) for n in body.css(q)}
-        return text_blocks(body[0].root, lambda el: el in marked or is_junk(el)) if body else []
+        queries = (self.layout.junk, self.layout.dateline, self.layout.source)
+        marked = {n for q in queries for n in self.page.css(q, body)}
+        return text_blocks(body, lambda el: el in marked or is_junk(el))
 
 
 class ArticleV1(LayoutParser):

@@ -20,6 +20,7 @@ class Layout:
 
     name: str  # written to each record as ``extractor``
     valid_until: date | None  # last day pages were served in this layout (None: current)
+    scope: str  # the article's container (header, picture, body, tags); the page when it is missing
     body: str
     title: str
     date: str
@@ -37,10 +38,11 @@ class Layout:
 ARTICLE_V1 = Layout(
     name="article-v1",
     valid_until=None,
+    scope="div.article-page",
     body="div.article-body",
     title="h1.article-title",
     date=".article-meta .article-date",
-    section=".article-meta .article-section a, .breadcrumbs a:last-child",
+    section=".article-meta .article-section a",
     dateline=".article-dateline",
     source=".article-source",
     image=".article-image img::attr(src)",
