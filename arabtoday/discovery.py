@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lxml import etree
-from parsel import Selector
 
 from arabtoday.dates import find_site_dates, parse_iso, parse_rfc822
 from arabtoday.extraction import selectors as S
+from arabtoday.extraction.page import compiled, parse_html
 from arabtoday.urls import absolute
 
 MAX_XML_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit for one file
@@ -117,28 +117,43 @@ def parse_feed(body: bytes, page_url: str) -> list[Entry]:
     return entries
 
 
-class ListingPage:
-    """A home or section page: the links on it, its dates, its next page."""
+# an article address, cheaply, before the full classification: /{lang}/{section}/{id}
+_ARTICLE_HINT = re.compile(r"/(en|ar)/(?:amp/)?(?:[^/?#]+/)?(\d+)(?:[/?#]|$)")
 
-    def __init__(self, html: str, url: str) -> None:
+
+class ListingPage:
+    """A page seen for its links: home, section listing, or an article's own links."""
+
+    def __init__(self, html: str, url: str, root: etree._Element | None = None) -> None:
         self.url = url
-        self.sel = Selector(text=html or "<html></html>", type="html", base_url=url)
+        self.root = root if root is not None else parse_html(html)
+
+    def hrefs(self) -> list[str]:
+        """Every link target as written (cheap: nothing resolved or normalised yet)."""
+        return [str(h) for h in compiled(S.LINKS)(self.root)]
 
     def links(self) -> list[str]:
-        return [u for u in (absolute(h, self.url) for h in self.sel.css(S.LINKS).getall()) if u]
+        return [u for u in (absolute(h, self.url) for h in self.hrefs()) if u]
 
-    def nav_links(self) -> list[str]:
-        return [u for u in (absolute(h, self.url) for h in self.sel.css(S.NAV_LINKS).getall()) if u]
+    def canonical(self) -> str | None:
+        found = compiled(S.CANONICAL)(self.root)
+        return absolute(str(found[0]), self.url) if found else None
 
     def next_page(self) -> str | None:
         for query in S.LISTING_NEXT:
-            href = self.sel.css(query).get()
-            if href:
-                return absolute(href, self.url)
+            found = compiled(query)(self.root)
+            if found:
+                return absolute(str(found[0]), self.url)
         return None
 
     def dates(self) -> list[datetime]:
         """Article dates shown on the page (site format or ``<time datetime>``)."""
-        found = [d for d in (parse_iso(t) for t in self.sel.css("time::attr(datetime)").getall()) if d]
-        main = self.sel.css("#content, main, [role=main]") or self.sel.css("body")
-        return found + find_site_dates(" ".join(main.css("::text").getall()))
+        found = [d for d in (parse_iso(str(t)) for t in compiled("time::attr(datetime)")(self.root)) if d]
+        main = compiled("#content, main, [role=main]")(self.root) or compiled("body")(self.root)
+        return found + find_site_dates(" ".join(t for node in main for t in node.itertext()))
+
+
+def article_id_hint(href: str) -> str | None:
+    """``en-104257`` for anything that looks like an article address, without parsing it."""
+    m = _ARTICLE_HINT.search(href)
+    return f"{m[1]}-{m[2]}" if m else None

@@ -69,6 +69,8 @@ def build_report(stats: dict[str, Any], duration: float, fallback_ratio_alarm: f
         "extractors": _group(stats, "arabtoday/extractor/"),
         "errors": errors,
         "retries": int(stats.get("retry/count", 0)),
+        "pages_per_second": round(int(stats.get("response_received_count", 0)) / duration, 1) if duration else 0.0,
+        "peak_rss_bytes": int(stats.get("memusage/max", 0)),
         "filtered": {"offsite": int(stats.get("offsite/filtered", 0)),
                      "robots_forbidden": int(stats.get("robotstxt/forbidden", 0))},
         "charset_corrected": int(stats.get(Stat.CHARSET_CORRECTED, 0)),

@@ -20,7 +20,7 @@ from arabtoday.extraction.parsers import LAYOUT_PARSERS, ArticleParser, Fallback
 from arabtoday.items import EXPORT_FIELDS, Article, RawArticle
 from arabtoday.urls import article_ref, strip_tracking
 
-__all__ = ["Decoded", "NotAnArticle", "decode_html", "extract", "extract_bytes", "parse_page"]
+__all__ = ["Decoded", "NotAnArticle", "Page", "decode_html", "extract", "extract_bytes", "parse_page"]
 
 
 class NotAnArticle(Exception):
@@ -49,9 +49,10 @@ def choose_parser(page: Page) -> type[ArticleParser]:
     return FallbackParser
 
 
-def parse_page(html: str, url: str) -> RawArticle:
-    """Read an article page; raise ``NotAnArticle`` for anything else."""
-    page = Page(html, url)
+def parse_page(html: str, url: str, page: Page | None = None) -> RawArticle:
+    """Read an article page; raise ``NotAnArticle`` for anything else. ``page``: the
+    already parsed page, when the caller needs its tree too (the spider reads its links)."""
+    page = page or Page(html, url)
     if page.is_amp:
         raise NotAnArticle("AMP copy")
     if page.is_print:

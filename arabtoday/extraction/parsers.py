@@ -9,6 +9,7 @@ Fields that came from metadata rather than selectors are listed in
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -287,7 +288,8 @@ class FallbackParser(ArticleParser):
         if ld_body and "\n" in (raw := str(self.page.ld("articleBody"))):
             return [b for b in (normalize(p) for p in raw.splitlines()) if b]
         text = trafilatura.extract(
-            self.page.root, url=self.page.url, include_comments=False, include_tables=False,
+            copy.deepcopy(self.page.root),  # trafilatura prunes the tree it is given; the spider reads it after
+            url=self.page.url, include_comments=False, include_tables=False,
             include_images=False, include_links=False, favor_precision=True, deduplicate=False,
         )
         if not text:

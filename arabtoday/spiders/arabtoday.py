@@ -33,13 +33,13 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 
 from arabtoday.dates import iso
-from arabtoday.discovery import BadXML, ListingPage, parse_feed, parse_sitemap
-from arabtoday.extraction import NotAnArticle, decode_html, parse_page
+from arabtoday.discovery import BadXML, ListingPage, article_id_hint, parse_feed, parse_sitemap
+from arabtoday.extraction import NotAnArticle, Page, decode_html, parse_page
 from arabtoday.params import BadArgument, CrawlParams
 from arabtoday.state import StateStore, should_fetch
 from arabtoday.state.extension import get_state
 from arabtoday.stats import ARTICLE_FAILED, Stat
-from arabtoday.urls import Classified, Kind, classify, sitemap_month
+from arabtoday.urls import Classified, Kind, absolute, classify, sitemap_month
 
 logger = logging.getLogger(__name__)
 
@@ -198,16 +198,15 @@ class ArabTodaySpider(Spider):
         page = ListingPage(decode_html(response.body, _content_type(response)).text, response.url)
         self.stats.inc_value(Stat.SOURCE_OK.format(source="listing"))
         here = classify(response.url, self.base_url)
-        articles = []
-        for url in page.links():
-            found = classify(url, self.base_url)
-            if found.kind is Kind.LISTING and found.lang in self.params.langs and "page=" not in found.url:
-                # a section: its first page and its feed
-                yield self._request(found.url, "listing")
-                yield self._request(f"{found.url.rstrip('/')}/rss.xml", "feed")
-            elif found.kind in (Kind.ARTICLE, Kind.AMP):
-                articles.append((found, None))
-        yield from self._follow_in_id_order(articles, "listing")
+        if here.kind is Kind.HOME or (here.kind is Kind.LISTING and "page=" not in here.url):
+            # home and section pages name the sections (one failing never hides the others):
+            # their first pages and their feeds; the scheduler's filter drops the repeats
+            for url in page.links():
+                found = classify(url, self.base_url)
+                if found.kind is Kind.LISTING and found.lang in self.params.langs and "page=" not in found.url:
+                    yield self._request(found.url, "listing")
+                    yield self._request(f"{found.url.rstrip('/')}/rss.xml", "feed")
+        yield from self._follow_in_id_order(self._new_article_links(page), "listing")
         next_url = page.next_page()
         if next_url and here.kind is Kind.LISTING:
             dates = page.dates()
@@ -217,6 +216,24 @@ class ArabTodaySpider(Spider):
                 yield self._request(next_url, "listing")
 
     # -- articles ------------------------------------------------------------------------------------------------
+
+    def _new_article_links(self, page: ListingPage) -> list[tuple[Classified, datetime | None]]:
+        """Article links not yet requested this run. Most links of a page are already
+        known (menus, tickers, "more news"): they are counted and skipped before any
+        URL parsing, which is what a page's links cost most."""
+        found = []
+        for href in page.hrefs():
+            hint = article_id_hint(href)
+            if hint is None:
+                continue
+            if hint in self._requested_ids:
+                self.stats.inc_value(Stat.KNOWN_ADDRESS)
+                continue
+            url = absolute(href, page.url)
+            item = classify(url, self.base_url) if url else None
+            if item is not None and item.kind in (Kind.ARTICLE, Kind.AMP):
+                found.append((item, None))
+        return found
 
     def _follow_in_id_order(self, found: list[tuple[Classified, datetime | None]], source: str) -> Iterator[Request]:
         """Originals before their republished copies: ids grow with publication."""
@@ -287,8 +304,9 @@ class ArabTodaySpider(Spider):
             self.stats.inc_value(Stat.CHARSET_CORRECTED)
             logger.warning("charset of %s declared as %s but decoded as %s", response.url, decoded.declared,
                            decoded.encoding)
+        page = Page(decoded.text, response.url)
         try:
-            raw = parse_page(decoded.text, response.url)
+            raw = parse_page(decoded.text, response.url, page)
         except NotAnArticle as exc:
             self._decided(response.meta.get("article_id"))
             self.stats.inc_value(Stat.SKIPPED.format(reason=f"not_article/{_slug(str(exc))}"))
@@ -305,16 +323,14 @@ class ArabTodaySpider(Spider):
         yield raw
         if not self._has_window():
             # the article's own links (ticker, more news) find what listings no longer show
-            for url in ListingPage(decoded.text, response.url).links():
-                found = classify(url, self.base_url)
-                if found.kind is Kind.ARTICLE:
-                    yield from self._follow(found, "article")
+            links = ListingPage(decoded.text, response.url, root=page.root)
+            yield from self._follow_in_id_order(self._new_article_links(links), "article")
 
     def _follow_canonical(self, html: str, response: Response) -> Iterator[Request]:
         """An AMP copy names its article: request that instead (once)."""
-        canonical = ListingPage(html, response.url).sel.css("link[rel=canonical]::attr(href)").get()
+        canonical = ListingPage(html, response.url).canonical()
         if canonical:
-            found = classify(response.urljoin(canonical), self.base_url)
+            found = classify(canonical, self.base_url)
             if found.kind is Kind.ARTICLE and found.article:
                 if found.article.id == response.meta.get("article_id"):
                     # the AMP copy stood in for this article: now fetch the article itself
