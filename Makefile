@@ -35,7 +35,7 @@ bench-extract: install
 	$(PY) benchmarks/bench_extract.py
 
 bench-crawl: install
-	$(PY) benchmarks/bench_crawl.py
+	$(PY) benchmarks/bench_crawl.py --articles 5000 --memory-sizes 5000,50000 --workers 1,2,4
 
 bench-dedup: install
 	$(PY) benchmarks/bench_dedup.py

@@ -116,6 +116,13 @@ def bench_memory(sizes: list[int], work: Path) -> None:
 
 
 def bench_workers(counts: list[int], n: int, work: Path, redis_url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(redis_url).ping()
+    except redis.ConnectionError:
+        print(f"distributed: skipped, no Redis at {redis_url} (give one with --redis-url)")
+        return
     site = work / f"site-{n}"
     if not site.exists():
         generate(site, n)

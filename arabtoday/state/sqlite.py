@@ -20,8 +20,8 @@ from arabtoday.dates import iso, parse_iso
 from arabtoday.dedup import Fingerprint, Fingerprinter, similarity
 from arabtoday.state import Emitted, Seen, StateStore, Status
 
-SCHEMA_VERSION = 3  # 2: shingles hashed with MurmurHash3; 3: outputs record their writer
-CACHE_KIB = 32 * 1024
+SCHEMA_VERSION = 4  # 2: MurmurHash3 shingles; 3: outputs record their writer; 4: bands keyed by rowid
+CACHE_KIB = 64 * 1024
 BUSY_TIMEOUT_MS = 30_000
 WAL_CHECKPOINT_PAGES = 10_000
 SCHEMA = """
@@ -30,7 +30,9 @@ CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, status INTEGER NOT NULL, content_hash TEXT, lastmod TEXT, updated REAL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS exact (key TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (key, id)) WITHOUT ROWID;
+-- an LSH band key names the first article that had it: a later one with the same band is a copy
+-- candidate of that one; a rowid table keeps the probe a single integer-keyed b-tree search
+CREATE TABLE IF NOT EXISTS bands (key INTEGER PRIMARY KEY, id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS signatures (id TEXT PRIMARY KEY, sig BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outputs (
     path TEXT PRIMARY KEY, committed INTEGER NOT NULL, pid INTEGER NOT NULL DEFAULT 0
@@ -123,14 +125,14 @@ class SqliteStore(StateStore):
         if row and row[0] != article_id:
             return "exact", row[0]
         marks = ",".join("?" * len(fp.bands))
-        candidates = [r[0] for r in db.execute(
-            f"SELECT DISTINCT id FROM bands WHERE key IN ({marks})", fp.bands) if r[0] != article_id]
+        rows = db.execute(
+            f"SELECT DISTINCT b.id, s.sig FROM bands b JOIN signatures s ON s.id = b.id WHERE b.key IN ({marks})",
+            fp.bands).fetchall()
         best: tuple[float, str] | None = None
-        for other in candidates:
-            sig = db.execute("SELECT sig FROM signatures WHERE id=?", (other,)).fetchone()
-            if sig is None:
+        for other, sig in rows:
+            if other == article_id:
                 continue
-            score = similarity(fp.signature, sig[0])
+            score = similarity(fp.signature, sig)
             if score >= self.fingerprinter.threshold and (best is None or score > best[0]):
                 best = (score, other)
         if best:
