@@ -90,6 +90,7 @@ def test_max_articles(snapshot_server: Server, tmp_path: Path) -> None:
     ("since=15/10/2017", "since: expected a date as YYYY-MM-DD"),
     ("max_articles=-2", "max_articles must be a positive whole number"),
     ("base_url=ftp://example.com", "base_url must be an http(s) address"),
+    ("max_article=3", "unknown max_article"),
 ])
 def test_bad_arguments_fail_at_start(arg: str, message: str, tmp_path: Path) -> None:
     result = crawl("http://127.0.0.1:9", tmp_path / "x.jsonl", arg)

@@ -90,7 +90,6 @@ LISTING_NEXT = (
     "a.next::attr(href)",
 )
 LINKS = "a::attr(href)"
-NAV_LINKS = "nav a::attr(href), header a::attr(href)"
 
 # Elements that are never article text, whatever the layout.
 JUNK_TAGS = frozenset({"script", "style", "noscript", "iframe", "ins", "form", "button", "select", "textarea",

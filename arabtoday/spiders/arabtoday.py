@@ -54,6 +54,11 @@ class ArabTodaySpider(Spider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         spider_args = {k: kwargs.pop(k) for k in list(kwargs) if k in CrawlParams.__dataclass_fields__}
+        unknown = sorted(k for k in kwargs if not k.startswith("_"))  # scrapyd adds _job
+        if unknown:
+            logger.error("bad spider argument: unknown %s; known: %s", ", ".join(unknown),
+                         ", ".join(CrawlParams.__dataclass_fields__))
+            raise BadArgument(f"unknown spider argument(s): {', '.join(unknown)}")
         super().__init__(*args, **kwargs)
         try:
             self.params = CrawlParams.from_args(**spider_args)
