@@ -21,7 +21,7 @@ from scrapy.exporters import BaseItemExporter
 from arabtoday.items import EXPORT_FIELDS
 from arabtoday.stats import OUTPUT_OPENED, RECORDS_DURABLE
 
-DEFAULT_FSYNC_EVERY = 50
+DEFAULT_FSYNC_EVERY = 200
 
 
 def encode_record(item: Any, fields: tuple[str, ...] = EXPORT_FIELDS) -> bytes:

@@ -62,7 +62,7 @@ FEED_EXPORTERS = {
 ARABTODAY_DEFAULT_FEED = "output/arabtoday-%(lang)s-%(time)s.jsonl"
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_STORE_EMPTY = True
-ARABTODAY_FSYNC_EVERY = 50  # records between fsyncs of the output (and state commits)
+ARABTODAY_FSYNC_EVERY = 200  # records between fsyncs of the output (and state commits); recovery covers the rest
 
 EXTENSIONS = {
     "arabtoday.extensions.RunReport": 500,

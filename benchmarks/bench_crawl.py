@@ -36,7 +36,7 @@ from tests.conftest import Server, start_server  # noqa: E402
 CONCURRENCY = 16
 FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS": str(CONCURRENCY),
         "CONCURRENT_REQUESTS_PER_DOMAIN": str(CONCURRENCY), "ARABTODAY_RETRY_BACKOFF_BASE": "0",
-        "LOG_LEVEL": "WARNING", "ARABTODAY_DEDUP_HOLD_SECONDS": "0"}
+        "LOG_LEVEL": "WARNING"}
 
 
 def settings_args(settings: dict[str, str]) -> list[str]:

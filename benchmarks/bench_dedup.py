@@ -32,7 +32,7 @@ from arabtoday.state import Emitted
 from arabtoday.state.sqlite import SqliteStore
 from arabtoday.text import content_hash
 
-COMMIT_EVERY = 50
+COMMIT_EVERY = 200  # ARABTODAY_FSYNC_EVERY's default
 WORDS = [f"w{i}" for i in range(20_000)]  # a vocabulary large enough that stories differ
 SENTENCE_WORDS = 12
 SENTENCES = 6

@@ -20,7 +20,7 @@ from arabtoday.dates import iso, parse_iso
 from arabtoday.dedup import Fingerprint, Fingerprinter, similarity
 from arabtoday.state import Emitted, Seen, StateStore, Status
 
-SCHEMA_VERSION = 4  # 2: MurmurHash3 shingles; 3: outputs record their writer; 4: bands keyed by rowid
+SCHEMA_VERSION = 5  # 2: MurmurHash3; 3: outputs record their writer; 4: rowid bands; 5: word-hash shingles
 CACHE_KIB = 64 * 1024
 BUSY_TIMEOUT_MS = 30_000
 WAL_CHECKPOINT_PAGES = 10_000
