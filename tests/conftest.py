@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,17 +68,28 @@ class Server:
         self.proc.wait(timeout=10)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(ready: Callable[[], bool], proc: subprocess.Popen[bytes], what: str, timeout: float = 30) -> None:
+    """Poll ``ready`` until it answers; fail (and kill ``proc``) if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.05)
+
+
 def start_server(root: Path, workdir: Path) -> Server:
     ready = workdir / f"server-{os.getpid()}-{time.monotonic_ns()}.ready"
     log = ready.with_suffix(".log")
     proc = subprocess.Popen([sys.executable, "-m", "arabtoday.devserver", str(root), "--log", str(log),
                              "--ready", str(ready)], cwd=ROOT, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while not ready.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("dev server did not start")
-        time.sleep(0.05)
+    wait_until(ready.exists, proc, "dev server")
     log.touch()
     return Server(root, ready.read_text().strip(), log, proc)
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,16 +15,17 @@ import pytest
 import redis
 
 from benchmarks.generate_site import generate
-from conftest import FAST, ROOT, Server, expected_records, read_jsonl, start_server
+from conftest import FAST, ROOT, Server, expected_records, free_port, read_jsonl, start_server, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 GENERATED_ARTICLES = 300
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url).ping())
+    except redis.ConnectionError:
+        return False
 
 
 @pytest.fixture(scope="module")
@@ -35,29 +34,18 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = shutil.which("redis-server") or next(
         (p for p in ("/usr/bin/redis-server", "/usr/local/bin/redis-server") if os.path.exists(p)), None)
     if binary:
-        port = _free_port()
+        port = free_port()
         workdir = tmp_path_factory.mktemp("redis")
         proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                  "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL)
         url = f"redis://127.0.0.1:{port}/0"
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                redis.Redis.from_url(url).ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    proc.kill()
-                    pytest.fail("redis-server did not start")
-                time.sleep(0.05)
+        wait_until(lambda: _answers(url), proc, "redis-server", timeout=10)
         yield url
         proc.terminate()
         proc.wait(timeout=10)
         return
     url = os.environ.get("ARABTODAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url).ping()
-    except redis.ConnectionError:
+    if not _answers(url):
         pytest.skip("no Redis: neither redis-server on PATH nor a server at " + url +
                     " (make test installs Debian's redis-server when it can)")
     yield url

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,16 +12,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import ROOT, Server, expected_records, read_jsonl
+from conftest import ROOT, Server, expected_records, free_port, read_jsonl, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -36,17 +29,14 @@ def scrapyd(tmp_path: Path) -> str:
         f"dbs_dir = {tmp_path}/dbs\nmax_proc = 1\npoll_interval = 0.2\n")
     proc = subprocess.Popen([str(BIN / "scrapyd")], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+
+    def answers() -> bool:
         try:
-            if requests.get(f"{url}/daemonstatus.json", timeout=2).ok:
-                break
+            return requests.get(f"{url}/daemonstatus.json", timeout=2).ok
         except requests.ConnectionError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("scrapyd did not start")
-        time.sleep(0.2)
+            return False
+
+    wait_until(answers, proc, "scrapyd")
     yield url
     proc.terminate()
     proc.wait(timeout=20)

@@ -17,7 +17,7 @@ import os
 import socket
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -157,22 +157,28 @@ class ArabTodaySpider(Spider):
         self._count_failure(failure, "robots")
         yield self._request(f"{self.base_url}/sitemap.xml", "sitemap")
 
-    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+    def _read(self, response: Response, source: str, parser: Callable[[bytes, str], Any]) -> Any:
+        """A feed or sitemap read by its page object; ``None`` (logged, counted) when it cannot be."""
         try:
-            sitemap = parse_sitemap(response.body, response.url)
+            result = parser(response.body, response.url)
         except BadXML as exc:
-            self._bad_source(response, "sitemap", exc)
-            return
-        self.stats.inc_value(Stat.SOURCE_OK.format(source="sitemap"))
-        if sitemap.is_index:
+            self.stats.inc_value(Stat.ERROR.format(kind=f"bad_{source}"))
+            logger.error("unreadable %s %s: %s", source, response.url, exc)
+            return None
+        self.stats.inc_value(Stat.SOURCE_OK.format(source=source))
+        return result
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        sitemap = self._read(response, "sitemap", parse_sitemap)
+        if sitemap is not None and sitemap.is_index:
             for entry in sitemap.entries:
                 found = classify(entry.url, self.base_url)
                 if found.kind is Kind.SITEMAP and self._sitemap_wanted(found.url):
                     yield self._request(found.url, "sitemap")
-            return
-        wanted = [(classify(e.url, self.base_url), e.date) for e in sitemap.entries
-                  if self._date_wanted(e.date, is_lastmod=True)]
-        yield from self._follow_in_id_order(wanted, "sitemap")
+        elif sitemap is not None:
+            wanted = [(classify(e.url, self.base_url), e.date) for e in sitemap.entries
+                      if self._date_wanted(e.date, is_lastmod=True)]
+            yield from self._follow_in_id_order(wanted, "sitemap")
 
     def _sitemap_wanted(self, url: str) -> bool:
         month = sitemap_month(url)
@@ -187,12 +193,7 @@ class ArabTodaySpider(Spider):
     # -- feeds ---------------------------------------------------------------------------------------------------
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
-        try:
-            entries = parse_feed(response.body, response.url)
-        except BadXML as exc:
-            self._bad_source(response, "feed", exc)
-            return
-        self.stats.inc_value(Stat.SOURCE_OK.format(source="feed"))
+        entries = self._read(response, "feed", parse_feed) or []
         wanted = [(classify(e.url, self.base_url), e.date) for e in entries
                   if self._date_wanted(e.date, is_lastmod=False)]
         yield from self._follow_in_id_order(wanted, "feed")
@@ -409,10 +410,6 @@ class ArabTodaySpider(Spider):
             self.stats.inc_value(Stat.SKIPPED.format(reason="entry_out_of_window"))
             return False
         return True
-
-    def _bad_source(self, response: Response, source: str, exc: Exception) -> None:
-        self.stats.inc_value(Stat.ERROR.format(kind=f"bad_{source}"))
-        logger.error("unreadable %s %s: %s", source, response.url, exc)
 
     def source_failed(self, failure: Failure) -> None:
         self._count_failure(failure, failure.request.meta.get("source", "source"))  # type: ignore[attr-defined]
