@@ -19,7 +19,6 @@ crawler only when there is one.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date
 from typing import Any, NoReturn, Protocol
@@ -161,6 +160,7 @@ class ContentDedupPipeline(Stage):
         super().__init__(*args, **kwargs)
         self.emit_duplicates = self.settings.getbool("ARABTODAY_EMIT_DUPLICATES")
         self.hold = self.settings.getfloat("ARABTODAY_DEDUP_HOLD_SECONDS")
+        self.hold_max = self.settings.getint("ARABTODAY_DEDUP_HOLD_MAX_ITEMS")
         self._private: StateStore | None = None
 
     @property
@@ -173,11 +173,9 @@ class ContentDedupPipeline(Stage):
 
     async def process_item(self, item: Article) -> Article:
         spider = getattr(self.crawler, "spider", None)
-        if spider is not None and self.hold > 0:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + self.hold
-            while spider.lower_id_pending(item.id) and loop.time() < deadline:
-                await asyncio.sleep(HOLD_POLL_SECONDS)
+        if spider is not None and self.hold > 0 and not await spider.wait_for_lower_ids(item.id, self.hold,
+                                                                                        self.hold_max):
+            self.stats.inc_value("arabtoday/dedup/order_not_waited")
         return self.decide(item)
 
     def decide(self, item: Article) -> Article:
@@ -193,9 +191,6 @@ class ContentDedupPipeline(Stage):
         if self.crawler is not None:
             self.store.mark(item.id, Status.DUPLICATE, item.content_hash, item.lastmod)
         raise DropItem(f"{kind} copy of {original} [{item.id} {item.url}]", log_level="INFO")
-
-
-HOLD_POLL_SECONDS = 0.02
 
 
 class MaxArticlesPipeline(Stage):

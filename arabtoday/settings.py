@@ -76,6 +76,7 @@ ARABTODAY_EMIT_DUPLICATES = False  # True: emit republished copies flagged with 
 ARABTODAY_NEAR_DUP_THRESHOLD = 0.5  # estimated Jaccard similarity (word 5-grams) from which texts are copies
 ARABTODAY_NEAR_DUP_PERMUTATIONS = 64  # MinHash permutations (fixed for the life of a state directory)
 ARABTODAY_DEDUP_HOLD_SECONDS = 10.0  # how long an item may wait for a lower-id article of its edition in flight
+ARABTODAY_DEDUP_HOLD_MAX_ITEMS = 32  # how many items may wait at once (the rest go on: ordering is best effort)
 ARABTODAY_REDIS_URL = None  # redis://host:6379/0: distributed mode (shared queue, dupefilter and state)
 ARABTODAY_REDIS_PREFIX = "arabtoday"
 ARABTODAY_REDIS_IDLE_SECONDS = 10.0  # a worker closes after the shared queue stayed empty and calm this long

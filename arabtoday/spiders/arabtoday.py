@@ -12,6 +12,7 @@ the item pipelines and feed exporters.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -76,6 +77,8 @@ class ArabTodaySpider(Spider):
         # article numbers (by edition) sent to the downloader and not yet decided:
         # the content dedup waits for lower ones (the original is the lower id)
         self._pending: dict[str, set[int]] = {lang: set() for lang in self.params.langs}
+        self._decision: asyncio.Event | None = None
+        self._waiting = 0
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -115,6 +118,7 @@ class ArabTodaySpider(Spider):
         crawler.signals.connect(spider._item_dropped, signal=signals.item_error)
         crawler.signals.connect(spider._reached_downloader, signal=signals.request_reached_downloader)
         crawler.signals.connect(spider._spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider._spider_error, signal=signals.spider_error)
         crawler.signals.connect(spider._response_received, signal=signals.response_received)
         return spider
 
@@ -295,6 +299,41 @@ class ArabTodaySpider(Spider):
             lang, _, number = article_id.partition("-")
             if number.isdigit():
                 self._pending.get(lang, set()).discard(int(number))
+                if self._decision is not None:
+                    self._decision.set()  # wake the items waiting for a lower id
+
+    async def wait_for_lower_ids(self, article_id: str, timeout: float, max_waiting: int) -> bool:
+        """Wait (at most ``timeout`` s) until no lower id of the edition is being fetched or
+        processed; woken by each decision rather than polling. False when it did not wait it out.
+
+        At most ``max_waiting`` items wait at once: a waiting item keeps its response in
+        Scrapy's scraper, and a scraper filled with waiters would never let in the lower
+        ids they wait for. Past that, items go on at once (ordering is then best effort)."""
+        if not self.lower_id_pending(article_id):
+            return True
+        if self._waiting >= max_waiting:
+            return False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        self._waiting += 1
+        try:
+            while self.lower_id_pending(article_id):
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return False
+                if self._decision is None or self._decision.is_set():
+                    self._decision = asyncio.Event()
+                try:
+                    await asyncio.wait_for(self._decision.wait(), remaining)
+                except TimeoutError:
+                    return False
+            return True
+        finally:
+            self._waiting -= 1
+
+    def _spider_error(self, failure: Failure, response: Response) -> None:
+        """A callback that raised decides nothing: free its article for the items waiting on it."""
+        self._decided(response.meta.get("article_id"))
 
     def _reached_downloader(self, request: Request) -> None:
         article_id = request.meta.get("article_id")
