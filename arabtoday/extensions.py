@@ -52,8 +52,7 @@ def build_report(stats: dict[str, Any], duration: float, fallback_ratio_alarm: f
         "article_pages_parsed": parsed,
         "emitted": {
             "total": int(stats.get("item_scraped_count", 0)),
-            "by_edition": _group(stats, "arabtoday/emitted/") and {
-                k: v for k, v in _group(stats, "arabtoday/emitted/").items() if k in ("en", "ar")},
+            "by_edition": {k: v for k, v in _group(stats, "arabtoday/emitted/").items() if k in ("en", "ar")},
             "new": int(stats.get(Stat.EMITTED_NEW, 0)),
             "updated": int(stats.get(Stat.EMITTED_UPDATED, 0)),
         },
