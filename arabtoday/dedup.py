@@ -98,6 +98,3 @@ class Fingerprinter:
             digest = hashlib.blake2b(f"{lang}:{band}:".encode() + chunk, digest_size=8).digest()
             keys.append(int.from_bytes(digest, "little", signed=True))
         return Fingerprint(lang, content_hash, sig.tobytes(), tuple(keys))
-
-    def is_near(self, a: bytes, b: bytes) -> bool:
-        return similarity(a, b) >= self.threshold

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -166,6 +167,28 @@ def serve(root: Path, port: int = 0, log_path: Path | None = None, ready: Path |
         server.server_close()
         if log:
             log.close()
+
+
+class ServerDidNotStart(RuntimeError):
+    """The dev server process exited or did not listen in time."""
+
+
+def start_in_background(root: Path, workdir: Path, log: Path | None = None,
+                        timeout: float = 20) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``serve(root)`` in a subprocess and wait until it listens; ``(process, base URL)``.
+    The demo, the tests and the benchmarks all start their server this way."""
+    ready = workdir / f"devserver-{os.getpid()}-{time.monotonic_ns()}.ready"
+    cmd = [sys.executable, "-m", "arabtoday.devserver", str(root), "--ready", str(ready)]
+    if log is not None:
+        cmd += ["--log", str(log)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise ServerDidNotStart(f"the dev server for {root} did not start")
+        time.sleep(0.05)
+    return proc, ready.read_text().strip()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,8 @@ DEFAULT_FSYNC_EVERY = 200
 def encode_record(item: Any, fields: tuple[str, ...] = EXPORT_FIELDS) -> bytes:
     """One JSON Lines record: UTF-8, Arabic as written (no ``\\u`` escapes)."""
     adapter = ItemAdapter(item)
-    record = {name: adapter.get(name) for name in fields if name in adapter.field_names() or name in adapter}
+    present = set(adapter.field_names()) | set(adapter.keys())
+    record = {name: adapter.get(name) for name in fields if name in present}
     return (json.dumps(record, ensure_ascii=False, separators=(", ", ": ")) + "\n").encode("utf-8")
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from arabtoday.devserver import start_in_background
+
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT / "snapshot" / "www"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -85,13 +87,10 @@ def wait_until(ready: Callable[[], bool], proc: subprocess.Popen[bytes], what: s
 
 
 def start_server(root: Path, workdir: Path) -> Server:
-    ready = workdir / f"server-{os.getpid()}-{time.monotonic_ns()}.ready"
-    log = ready.with_suffix(".log")
-    proc = subprocess.Popen([sys.executable, "-m", "arabtoday.devserver", str(root), "--log", str(log),
-                             "--ready", str(ready)], cwd=ROOT, stdout=subprocess.DEVNULL)
-    wait_until(ready.exists, proc, "dev server")
+    log = workdir / f"server-{os.getpid()}-{time.monotonic_ns()}.log"
+    proc, base = start_in_background(root, workdir, log)
     log.touch()
-    return Server(root, ready.read_text().strip(), log, proc)
+    return Server(root, base, log, proc)
 
 
 def copy_site(dest: Path) -> Path:

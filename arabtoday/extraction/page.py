@@ -82,10 +82,6 @@ class Page:
     def texts(self, css: str) -> list[str]:
         return [t for t in (element_text(n) for n in self.css(css)) if t]
 
-    def url_of(self, *queries: str) -> str | None:
-        href = self.first(*queries)
-        return absolute(href, self.url) if href else None
-
     @cached_property
     def canonical(self) -> str | None:
         href = self.meta(S.CANONICAL)

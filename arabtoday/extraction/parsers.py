@@ -284,9 +284,10 @@ class FallbackParser(ArticleParser):
         return self.meta_tags()
 
     def blocks(self) -> list[str]:
-        ld_body = ld_text(self.page.ld("articleBody"))
-        if ld_body and "\n" in (raw := str(self.page.ld("articleBody"))):
-            return [b for b in (normalize(p) for p in raw.splitlines()) if b]
+        raw_body = self.page.ld("articleBody")
+        ld_body = ld_text(raw_body)
+        if ld_body and "\n" in str(raw_body):
+            return [b for b in (normalize(p) for p in str(raw_body).splitlines()) if b]
         text = trafilatura.extract(
             copy.deepcopy(self.page.root),  # trafilatura prunes the tree it is given; the spider reads it after
             url=self.page.url, include_comments=False, include_tables=False,

@@ -285,22 +285,23 @@ class ArabTodaySpider(Spider):
     def state(self) -> StateStore:
         return get_state(self.crawler)
 
+    def _pending_of(self, article_id: str | None) -> tuple[set[int], int] | None:
+        """The pending set of an id's edition, and its number (None for other ids)."""
+        lang, _, number = (article_id or "").partition("-")
+        pending = self._pending.get(lang)
+        return (pending, int(number)) if pending is not None and number.isdigit() else None
+
     def lower_id_pending(self, article_id: str) -> bool:
         """Is an article of this edition with a lower id still being fetched or processed?"""
-        lang, _, number = article_id.partition("-")
-        pending = self._pending.get(lang)
-        if not pending or not number.isdigit():
-            return False
-        n = int(number)
-        return any(other < n for other in pending)
+        found = self._pending_of(article_id)
+        return found is not None and any(other < found[1] for other in found[0])
 
     def _decided(self, article_id: str | None) -> None:
-        if article_id:
-            lang, _, number = article_id.partition("-")
-            if number.isdigit():
-                self._pending.get(lang, set()).discard(int(number))
-                if self._decision is not None:
-                    self._decision.set()  # wake the items waiting for a lower id
+        found = self._pending_of(article_id)
+        if found is not None:
+            found[0].discard(found[1])
+            if self._decision is not None:
+                self._decision.set()  # wake the items waiting for a lower id
 
     async def wait_for_lower_ids(self, article_id: str, timeout: float, max_waiting: int) -> bool:
         """Wait (at most ``timeout`` s) until no lower id of the edition is being fetched or
@@ -336,11 +337,9 @@ class ArabTodaySpider(Spider):
         self._decided(response.meta.get("article_id"))
 
     def _reached_downloader(self, request: Request) -> None:
-        article_id = request.meta.get("article_id")
-        if article_id and request.callback == self.parse_article:
-            lang, _, number = article_id.partition("-")
-            if number.isdigit() and lang in self._pending:
-                self._pending[lang].add(int(number))
+        found = self._pending_of(request.meta.get("article_id"))
+        if found is not None and request.callback == self.parse_article:
+            found[0].add(found[1])
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         self._in_flight -= 1

@@ -88,22 +88,15 @@ class StateStore(ABC):
     def outputs(self) -> list[tuple[str, int, int]]:
         """``(path, committed offset, writer pid)`` of the output files written on this host."""
 
+    @abstractmethod
     def claim_run(self, article_id: str) -> bool:
         """True the first time an id is claimed in this run (by any worker sharing the state)."""
-        run: set[str] = self.__dict__.setdefault("_run_claims", set())
-        if article_id in run:
-            return False
-        run.add(article_id)
-        return True
 
     def flush(self) -> None:  # noqa: B027 - optional for backends that write through
         """Make pending writes durable."""
 
     @abstractmethod
     def close(self) -> None: ...
-
-    def stats(self) -> dict[str, Any]:
-        return {}
 
 
 def should_fetch(seen: Seen | None, lastmod: str | None) -> tuple[bool, str]:

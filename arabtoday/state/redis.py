@@ -25,7 +25,6 @@ import os
 import socket
 import time
 from datetime import datetime, timezone
-from typing import Any
 
 import redis
 
@@ -161,9 +160,6 @@ class RedisStore(StateStore):
 
     def close(self) -> None:
         self.r.close()
-
-    def stats(self) -> dict[str, Any]:
-        return {"articles": self.r.hlen(self.key("articles")), "bytes": self.r.memory_usage(self.key("articles"))}
 
 
 def _now() -> str:

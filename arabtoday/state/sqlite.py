@@ -14,7 +14,6 @@ import sqlite3
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from arabtoday.dates import iso, parse_iso
 from arabtoday.dedup import Fingerprint, Fingerprinter, similarity
@@ -67,6 +66,7 @@ class SqliteStore(StateStore):
         self.db.executescript(SCHEMA)
         self._check_params()
         self._in_tx = False
+        self._run_claims: set[str] = set()  # one process per run: the claims live with it
 
     def _check_params(self) -> None:
         want = f"v{SCHEMA_VERSION} perm={self.fingerprinter.num_perm} bands={self.fingerprinter.bands}" \
@@ -142,6 +142,12 @@ class SqliteStore(StateStore):
         db.execute("INSERT OR REPLACE INTO signatures VALUES (?,?)", (article_id, fp.signature))
         return None
 
+    def claim_run(self, article_id: str) -> bool:
+        if article_id in self._run_claims:
+            return False
+        self._run_claims.add(article_id)
+        return True
+
     def register_output(self, path: str, offset: int) -> None:
         self._tx().execute("INSERT INTO outputs VALUES (?,?,?) ON CONFLICT(path) DO UPDATE SET "
                            "committed=excluded.committed, pid=excluded.pid", (path, offset, os.getpid()))
@@ -153,8 +159,3 @@ class SqliteStore(StateStore):
     def close(self) -> None:
         self.flush()
         self.db.close()
-
-    def stats(self) -> dict[str, Any]:
-        counts = dict(self.db.execute("SELECT status, COUNT(*) FROM articles GROUP BY status").fetchall())
-        return {"articles": {Status(k).name.lower(): v for k, v in counts.items()},
-                "bytes": self.path.stat().st_size if self.path else 0}
