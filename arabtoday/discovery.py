@@ -11,8 +11,11 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import IO, Any
 
 from lxml import etree
 
@@ -21,7 +24,9 @@ from arabtoday.extraction import selectors as S
 from arabtoday.extraction.page import compiled, parse_html
 from arabtoday.urls import absolute
 
-MAX_XML_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit for one file
+MAX_XML_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit for one file (uncompressed)
+MAX_ENTRIES = 50_000  # ...and for the entries of one file
+ENTITY_SCAN_BYTES = 65536  # entity declarations sit in the prolog, at the start
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 
 
@@ -36,26 +41,63 @@ class Entry:
     guid: str | None = None
 
 
-def _xml_root(body: bytes) -> etree._Element:
+class _Capped(io.RawIOBase):
+    """A byte stream that ends after ``limit`` bytes (``hit`` says it was cut there)."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self.stream, self.left, self.hit = stream, limit, False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.left <= 0:
+            self.hit = self.hit or bool(self.stream.read(1))
+            return 0
+        data = self.stream.read(min(len(buffer), self.left))
+        buffer[: len(data)] = data
+        self.left -= len(data)
+        return len(data)
+
+
+def _open_xml(body: bytes, max_bytes: int) -> _Capped:
+    """The document as a capped stream: gzip (``.xml.gz``) inflated on the fly, never whole."""
+    raw: IO[bytes] = io.BytesIO(body)
     if body[:2] == b"\x1f\x8b":
-        try:
-            with gzip.GzipFile(fileobj=io.BytesIO(body)) as gz:
-                body = gz.read(MAX_XML_BYTES + 1)
-        except (OSError, EOFError) as exc:
-            raise BadXML(f"bad gzip: {exc}") from None
-    if len(body) > MAX_XML_BYTES:
-        raise BadXML(f"larger than {MAX_XML_BYTES} bytes")
-    if _ENTITY_DECL.search(body[:65536]):
-        raise BadXML("declares XML entities (refused: entity expansion attacks)")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True,
-                             remove_comments=True, load_dtd=False)
+        raw = gzip.GzipFile(fileobj=raw)
+    stream = _Capped(raw, max_bytes)
     try:
-        root = etree.fromstring(body, parser=parser)
-    except etree.XMLSyntaxError as exc:
-        raise BadXML(f"not XML: {exc}") from None
-    if root is None:
-        raise BadXML("empty or not XML")
-    return root
+        head = stream.read(ENTITY_SCAN_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise BadXML(f"bad gzip: {exc}") from None
+    if _ENTITY_DECL.search(head):
+        raise BadXML("declares XML entities (refused: entity expansion attacks)")
+    left = stream.left
+    rest = _Capped(raw, left)
+    stream = _Capped(io.BufferedReader(_Chain(head, rest)), len(head) + left)
+    stream.inner = rest  # type: ignore[attr-defined]
+    return stream
+
+
+class _Chain(io.RawIOBase):
+    """``head`` then ``rest``: the bytes already read to look for entity declarations, put back."""
+
+    def __init__(self, head: bytes, rest: _Capped) -> None:
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        try:
+            return self.rest.readinto(buffer)
+        except (OSError, EOFError, zlib.error):
+            return 0  # a gzip stream cut short: what was read stands
 
 
 def _local(tag: object) -> str:
@@ -69,35 +111,95 @@ def _child_text(el: etree._Element, name: str) -> str | None:
     return None
 
 
+def _iterparse(stream: IO[bytes]) -> Iterator[tuple[str, etree._Element]]:
+    """lxml's incremental parser with the safe-XML settings; a document cut short simply ends."""
+    events = etree.iterparse(stream, events=("start", "end"), resolve_entities=False, no_network=True,
+                             load_dtd=False, huge_tree=False, remove_comments=True, recover=True)
+    try:
+        yield from events
+    except etree.XMLSyntaxError as exc:
+        if "Document is empty" in str(exc) or "no element found" in str(exc).lower():
+            raise BadXML("empty or not XML") from None
+        return  # cut short mid-document: the entries read so far stand
+
+
+def _release(el: etree._Element) -> None:
+    """Free what has been read: a sitemap of 50,000 entries never sits in memory as a tree."""
+    el.clear(keep_tail=False)
+    parent = el.getparent()
+    while parent is not None and el.getprevious() is not None:
+        del parent[0]
+
+
+class SitemapReader:
+    """A sitemap index or URL set, read as a stream, entry by entry.
+
+    At most ``max_entries`` entries and ``max_bytes`` uncompressed bytes are read
+    (the sitemaps.org limits by default); ``hit`` names the bound that stopped it.
+    The root element is read at once, so :attr:`is_index` is known before any entry."""
+
+    def __init__(self, body: bytes, page_url: str, max_entries: int, max_bytes: int) -> None:
+        self.page_url = page_url
+        self.max_entries = max_entries
+        self.stream = _open_xml(body, max_bytes)
+        self.events = _iterparse(self.stream)
+        self.hit: str | None = None
+        self.read = 0
+        kind = ""
+        for event, el in self.events:
+            if event == "start":
+                kind = _local(el.tag)
+                break
+        if kind not in ("sitemapindex", "urlset"):
+            raise BadXML(f"not a sitemap (root element <{kind or '?'}>)")
+        self.is_index = kind == "sitemapindex"
+
+    def entries(self) -> Iterator[Entry]:
+        item = "sitemap" if self.is_index else "url"
+        for event, el in self.events:
+            if event != "end" or _local(el.tag) != item:
+                continue
+            if self.read >= self.max_entries:
+                self.hit = "sitemap_entries"
+                return
+            self.read += 1
+            url = absolute(_child_text(el, "loc"), self.page_url)
+            lastmod = parse_iso(_child_text(el, "lastmod"))
+            _release(el)
+            if url:
+                yield Entry(url, lastmod)
+        inner = getattr(self.stream, "inner", None)
+        if self.stream.hit or (inner is not None and inner.hit):
+            self.hit = "sitemap_bytes"
+
+
+def parse_sitemap(body: bytes, page_url: str, max_entries: int = MAX_ENTRIES,
+                  max_bytes: int = MAX_XML_BYTES) -> Sitemap:
+    """A whole sitemap at once (small ones; tests and tools): see :class:`SitemapReader`."""
+    reader = SitemapReader(body, page_url, max_entries, max_bytes)
+    return Sitemap(reader.is_index, list(reader.entries()))
+
+
 @dataclass(frozen=True, slots=True)
 class Sitemap:
     is_index: bool
     entries: list[Entry]
 
 
-def parse_sitemap(body: bytes, page_url: str) -> Sitemap:
-    """A sitemap index (``<sitemapindex>``) or URL set (``<urlset>``)."""
-    root = _xml_root(body)
-    kind = _local(root.tag)
-    if kind not in ("sitemapindex", "urlset"):
-        raise BadXML(f"not a sitemap (root element <{kind}>)")
-    item = "sitemap" if kind == "sitemapindex" else "url"
-    entries = []
-    for el in root:
-        if _local(el.tag) != item:
-            continue
-        url = absolute(_child_text(el, "loc"), page_url)
-        if url:
-            entries.append(Entry(url, parse_iso(_child_text(el, "lastmod"))))
-    return Sitemap(kind == "sitemapindex", entries)
-
-
-def parse_feed(body: bytes, page_url: str) -> list[Entry]:
-    """RSS 2.0 items or Atom entries."""
-    root = _xml_root(body)
-    entries = []
-    for el in root.iter():
+def iter_feed(body: bytes, page_url: str, max_entries: int = MAX_ENTRIES,
+              max_bytes: int = MAX_XML_BYTES) -> Iterator[Entry]:
+    """RSS 2.0 items or Atom entries, read as a stream."""
+    events = _iterparse(_open_xml(body, max_bytes))
+    root = ""
+    read = 0
+    for event, el in events:
         name = _local(el.tag)
+        if event == "start":
+            if not root:
+                root = name
+                if root not in ("rss", "feed", "RDF", "channel"):
+                    raise BadXML(f"not a feed (root element <{root}>)")
+            continue
         if name == "item":  # RSS
             link = _child_text(el, "link")
             date = parse_rfc822(_child_text(el, "pubDate")) or parse_iso(_child_text(el, "date"))
@@ -109,12 +211,20 @@ def parse_feed(body: bytes, page_url: str) -> list[Entry]:
             guid = _child_text(el, "id")
         else:
             continue
+        _release(el)
+        read += 1
+        if read > max_entries:
+            return
         url = absolute(link, page_url)
         if url:
-            entries.append(Entry(url, date, guid))
-    if not entries and _local(root.tag) not in ("rss", "feed", "RDF"):
-        raise BadXML(f"not a feed (root element <{_local(root.tag)}>)")
-    return entries
+            yield Entry(url, date, guid)
+    if not root:
+        raise BadXML("empty or not XML")
+
+
+def parse_feed(body: bytes, page_url: str) -> list[Entry]:
+    """A whole feed at once (small ones; tests and tools): see :func:`iter_feed`."""
+    return list(iter_feed(body, page_url))
 
 
 # an article address, cheaply, before the full classification: /{lang}/{section}/{id}
@@ -128,9 +238,10 @@ class ListingPage:
         self.url = url
         self.root = root if root is not None else parse_html(html)
 
-    def hrefs(self) -> list[str]:
-        """Every link target as written (cheap: nothing resolved or normalised yet)."""
-        return [str(h) for h in compiled(S.LINKS)(self.root)]
+    def hrefs(self, limit: int | None = None) -> list[str]:
+        """Link targets as written (cheap: nothing resolved or normalised yet), the first ``limit``."""
+        found = compiled(S.LINKS)(self.root)
+        return [str(h) for h in (found[:limit] if limit is not None else found)]
 
     def links(self) -> list[str]:
         return [u for u in (absolute(h, self.url) for h in self.hrefs()) if u]

@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from arabtoday.outcome import exit_status
 from arabtoday.stats import Stat
 
 logger = logging.getLogger(__name__)
@@ -40,11 +41,11 @@ def build_report(stats: dict[str, Any], duration: float, fallback_ratio_alarm: f
     parsed = int(stats.get(Stat.PAGES_PARSED, 0))
     fallback = int(stats.get(Stat.FALLBACK_PAGES, 0))
     ratio = fallback / parsed if parsed else 0.0
-    errors = _group(stats, "arabtoday/errors/")
-    for key, value in stats.items():  # what Scrapy itself counted
-        if key.startswith("downloader/exception_type_count/"):
-            errors.setdefault("download/" + key.rsplit(".", 1)[-1], value)
+    errors = {**_group(stats, "arabtoday/errors/"), **_group(stats, "arabtoday/articles/failed/")}
+    status, reason = exit_status(stats)
     return {
+        "stats": {k: v for k, v in sorted(stats.items()) if k.startswith("arabtoday/")},
+        "exit_status": {"code": int(status), "reason": reason},
         "duration_seconds": round(duration, 3),
         "finish_reason": stats.get("finish_reason"),
         "pages_fetched": int(stats.get("response_received_count", 0)),
@@ -56,9 +57,9 @@ def build_report(stats: dict[str, Any], duration: float, fallback_ratio_alarm: f
             "new": int(stats.get(Stat.EMITTED_NEW, 0)),
             "updated": int(stats.get(Stat.EMITTED_UPDATED, 0)),
         },
-        "skipped": _group(stats, "arabtoday/skipped/"),
-        "duplicates": _group(stats, "arabtoday/duplicates/"),
-        "dropped": _group(stats, "arabtoday/dropped/"),
+        "skipped": {**_group(stats, "arabtoday/discovery/skipped/"), **_group(stats, "arabtoday/articles/skipped/")},
+        "duplicates": _group(stats, "arabtoday/articles/duplicate/"),
+        "dropped": _group(stats, "arabtoday/articles/dropped/"),
         "fallbacks": {
             "pages": fallback,
             "ratio": round(ratio, 3),
@@ -128,11 +129,13 @@ class RunReport:
         return None
 
     def spider_closed(self, reason: str) -> None:
+        self.crawler.stats.set_value("finish_reason", reason)
         stats = self.crawler.stats.get_stats()
         report = build_report(stats, time.monotonic() - self.started,
                               self.settings.getfloat("ARABTODAY_FALLBACK_ALARM_RATIO"),
                               self.settings.getint("ARABTODAY_FALLBACK_ALARM_MIN_PAGES"))
         report["finish_reason"] = reason
+        self.crawler.stats.set_value("arabtoday/exit_status", report["exit_status"]["code"])
         if report["fallbacks"]["alarm"]:
             self.crawler.stats.set_value(Stat.FALLBACK_ALARM, 1)
             logger.error(

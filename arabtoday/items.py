@@ -30,7 +30,8 @@ class RawArticle:
     tags: list[str] = field(default_factory=list)
     blocks: list[str] = field(default_factory=list)
     fallback_fields: list[str] = field(default_factory=list)  # fields filled from metadata, not selectors
-    lastmod: str | None = None  # what the sitemap/feed said, for the incremental state
+    lastmod: str | None = None  # what the sitemap said, for the incremental state
+    requested_id: str | None = None  # the id the request was made for (differs after an id-changing redirect)
 
     @property
     def id(self) -> str:
@@ -65,11 +66,12 @@ class Article:
     # kept for the incremental state.
     lastmod: str | None = field(default=None, compare=False)
     change: str = field(default="new", compare=False)  # "new" or "updated" (a changed text), for the report
+    requested_id: str | None = field(default=None, compare=False)  # the ledger's account (see RawArticle)
 
     def __repr__(self) -> str:
         return f"Article({self.id} {self.url})"
 
 
 # The SPEC record, in order: what the feed exporters write.
-EXPORT_FIELDS = tuple(f.name for f in fields(Article) if f.name not in ("lastmod", "change"))
+EXPORT_FIELDS = tuple(f.name for f in fields(Article) if f.name not in ("lastmod", "change", "requested_id"))
 REQUIRED_FIELDS = ("title", "body", "published_at")

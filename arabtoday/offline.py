@@ -41,15 +41,22 @@ class DictStats:
 
 
 def offline_stages(settings: BaseSettings, stats: DictStats) -> list[Any]:
+    """The crawl's pipelines, built by Scrapy for a crawler of saved pages (no engine, no spider)."""
+    from scrapy.utils.test import get_crawler  # Scrapy's public way to build a configured crawler
+
+    crawler = get_crawler(settings_dict={k: v for k, v in settings.copy_to_dict().items()
+                                         if k.startswith("ARABTODAY_") or k == "ITEM_PIPELINES"}
+                          | {"ARABTODAY_STATE_DIR": None, "ARABTODAY_REDIS_URL": None,
+                             "ARABTODAY_INCREMENTAL": False, "EXTENSIONS": {}, "LOG_ENABLED": False,
+                             "EXTENSIONS_BASE": {}})
+    crawler.stats = stats  # type: ignore[assignment]
+    from arabtoday.ordering import OrderingHold
+    from arabtoday.state.extension import StateExtension
+
+    parts = {StateExtension: StateExtension(crawler), OrderingHold: OrderingHold(crawler)}
+    crawler.get_extension = lambda cls: parts[cls]  # type: ignore[method-assign]
     ordered = sorted(settings.getdict("ITEM_PIPELINES").items(), key=lambda kv: kv[1])
-    stages = []
-    for path, priority in ordered:
-        if priority is None:
-            continue
-        cls = load_object(path)
-        if getattr(cls, "offline", True):
-            stages.append(cls(settings, stats))
-    return stages
+    return [load_object(path).from_crawler(crawler) for path, priority in ordered if priority is not None]
 
 
 def run_pipelines(items: Iterable[Any], settings: BaseSettings, stats: DictStats) -> Iterator[Any]:
@@ -67,7 +74,9 @@ def run_pipelines(items: Iterable[Any], settings: BaseSettings, stats: DictStats
                     if inspect.isawaitable(item):
                         item = loop.run_until_complete(item)
             except DropItem as exc:
-                logger.info("dropped: %s", exc)
+                bucket, reason = getattr(exc, "bucket", "dropped"), getattr(exc, "reason", "other")
+                stats.inc_value(f"arabtoday/articles/{bucket}/{reason}")
+                logger.info("%s: %s", bucket, exc)
                 continue
             yield item
     finally:

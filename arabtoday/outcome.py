@@ -32,6 +32,16 @@ PRECEDENCE = (
     ExitStatus.ARTICLES_FAILED,
 )
 
+class StartError(Exception):
+    """A part of the crawl could not start (state locked or corrupt, Redis unusable…).
+
+    ``status`` is the exit status it stands for; the message is the one line the user sees."""
+
+    def __init__(self, message: str, status: ExitStatus = ExitStatus.INTERNAL_ERROR) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 CAUSE = "arabtoday/exit/{name}"  # a stat set to 1 by whoever detects the cause
 
 

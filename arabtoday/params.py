@@ -93,3 +93,14 @@ class CrawlParams:
 def describe() -> list[tuple[str, str, str]]:
     """``(name, default, description)`` of every argument, for the README and ``--help``."""
     return [(f.name, "" if f.default is None else str(f.default), f.metadata["doc"]) for f in fields(CrawlParams)]
+
+
+def params_of(crawler: Any) -> CrawlParams:
+    """The run's validated parameters, for every component (the one accessor).
+
+    The spider parses its arguments into a :class:`CrawlParams` (its
+    ``params``); a crawl of saved pages, or a component built before any
+    spider, gets the defaults."""
+    spider = getattr(crawler, "spider", None)
+    params = getattr(spider, "params", None)
+    return params if isinstance(params, CrawlParams) else CrawlParams()

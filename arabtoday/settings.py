@@ -1,13 +1,17 @@
 """Scrapy settings for arabtoday.
 
-Defaults are for the live site: polite (one request at a time per host,
-AutoThrottle, backoff on errors), bounded (timeouts, size limits) and honest
-(a User-Agent that says who is crawling). Every value can be overridden with
-``-s NAME=value``; the tests and benchmarks turn the delays off. The project's
-own settings are prefixed ``ARABTODAY_`` and listed in the README.
+Defaults are for the live site: polite (two requests at a time per host,
+AutoThrottle, backoff on errors), bounded (timeouts, size limits, queue and
+sitemap bounds) and honest (a User-Agent that says who is crawling). Every
+value can be overridden with ``-s NAME=value``; the tests and benchmarks turn
+the politeness delays off (never retries, backoff or timeouts). The project's
+own settings are prefixed ``ARABTODAY_``, declared with their types, bounds and
+documentation in :mod:`arabtoday.config`, and validated before a crawl starts.
 """
 
 from __future__ import annotations
+
+from arabtoday.config import defaults as _arabtoday_defaults
 
 BOT_NAME = "arabtoday"
 SPIDER_MODULES = ["arabtoday.spiders"]
@@ -35,14 +39,17 @@ DOWNLOAD_FAIL_ON_DATALOSS = True  # a truncated response is an error (and retrie
 RETRY_ENABLED = True
 RETRY_TIMES = 4
 RETRY_HTTP_CODES = [500, 502, 503, 504, 520, 522, 524, 408, 429]
-ARABTODAY_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubles each attempt
-ARABTODAY_RETRY_BACKOFF_MAX = 60.0
 DOWNLOADER_MIDDLEWARES = {
+    # every request, redirects and meta refreshes included, is checked against the site's scope
+    # before robots.txt and before it is sent (arabtoday.scope)
+    "arabtoday.middlewares.ScopeMiddleware": 90,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "arabtoday.middlewares.BackoffRetryMiddleware": 550,
+    # after decompression (590), before retry (550) sees the response: a cut page is retried
+    "arabtoday.middlewares.TruncationMiddleware": 560,
 }
 REDIRECT_MAX_TIMES = 5
-DNS_TIMEOUT = 20
+DNS_TIMEOUT = 10
 
 # -- pipeline and export -----------------------------------------------------------------------------------------
 ITEM_PIPELINES = {
@@ -58,31 +65,27 @@ FEED_EXPORTERS = {
     "jsonl": "arabtoday.exporters.DurableJsonLinesExporter",
     "jsonlines": "arabtoday.exporters.DurableJsonLinesExporter",
 }
-# Used when no feed is given (no FEEDS, -o or -O): one file per run.
-ARABTODAY_DEFAULT_FEED = "output/arabtoday-%(lang)s-%(time)s.jsonl"
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_STORE_EMPTY = True
-ARABTODAY_FSYNC_EVERY = 200  # records between fsyncs of the output (and state commits); recovery covers the rest
 
+# Extensions own the run's shared parts; pipelines and the spider reach them with
+# crawler.get_extension(...). The state opens (and recovers) first and closes last.
 EXTENSIONS = {
-    "arabtoday.extensions.RunReport": 500,
     "arabtoday.state.extension.StateExtension": 100,
+    "arabtoday.accounting.Ledger": 110,
+    "arabtoday.accounting.BlockWatch": 120,
+    "arabtoday.ordering.OrderingHold": 130,
+    "arabtoday.frontier.Frontier": 140,
+    "arabtoday.middlewares.StreamCap": 150,
+    "arabtoday.extensions.RunReport": 500,
 }
+# Distributed mode: switched on by ARABTODAY_REDIS_URL, carries all scrapy-redis wiring.
+ADDONS = {"arabtoday.distributed.DistributedAddon": 100}
+# The project's `crawl` command: Scrapy's, with validated settings and exit statuses.
+COMMANDS_MODULE = "arabtoday.commands"
 
-# -- state: incremental runs and deduplication -------------------------------------------------------------------
-ARABTODAY_STATE_DIR = ".arabtoday/state"  # what earlier runs emitted (SQLite); share it between scheduled runs
-ARABTODAY_INCREMENTAL = True  # False: fetch and emit everything again (the state still records it)
-ARABTODAY_EMIT_DUPLICATES = False  # True: emit republished copies flagged with duplicate_of
-ARABTODAY_NEAR_DUP_THRESHOLD = 0.5  # estimated Jaccard similarity (word 5-grams) from which texts are copies
-ARABTODAY_NEAR_DUP_PERMUTATIONS = 64  # MinHash permutations (fixed for the life of a state directory)
-ARABTODAY_DEDUP_HOLD_SECONDS = 10.0  # how long an item may wait for a lower-id article of its edition in flight
-ARABTODAY_DEDUP_HOLD_MAX_ITEMS = 32  # how many items may wait at once (the rest go on: ordering is best effort)
-ARABTODAY_REDIS_URL = None  # redis://host:6379/0: distributed mode (shared queue, dupefilter and state)
-ARABTODAY_REDIS_PREFIX = "arabtoday"
-ARABTODAY_REDIS_IDLE_SECONDS = 10.0  # a worker closes after the shared queue stayed empty and calm this long
-ARABTODAY_REPORT_PATH = None  # default: <first output file>.report.json
-ARABTODAY_FALLBACK_ALARM_RATIO = 0.5  # alarm when more than this share of article pages needed the fallback
-ARABTODAY_FALLBACK_ALARM_MIN_PAGES = 5  # ...and at least this many were parsed
+# -- the project's own settings: declared, documented and validated in arabtoday.config --------------------------
+globals().update(_arabtoday_defaults())
 
 # Breadth-first (FIFO) order: pages are fetched in the order they were found,
 # so an original, listed before its republished copy, is usually fetched first.

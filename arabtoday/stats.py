@@ -24,14 +24,7 @@ class Stat:
     FALLBACK_ALARM = "arabtoday/fallback/alarm"
 
 
-# Sent when an article page could not be fetched after retries, so that the
-# incremental state leaves it unseen for the next run.
-ARTICLE_FAILED = object()
+# The exporters' signals live in arabtoday.signals; named here too for the exporters that import them from here.
+from arabtoday.signals import OUTPUT_OPENED, RECORDS_DURABLE  # noqa: E402
 
-# Sent by the feed exporter after an fsync, with the records now durable on
-# disk and the path of their file: only then may the state call them emitted.
-RECORDS_DURABLE = object()
-
-# Sent by the feed exporter when it opens an output file, with the path and the
-# offset where this run's records start, so that recovery knows the file.
-OUTPUT_OPENED = object()
+__all__ = ["OUTPUT_OPENED", "RECORDS_DURABLE", "Stat"]

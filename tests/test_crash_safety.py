@@ -96,7 +96,8 @@ def test_jobdir_pause_and_resume(snapshot_server: Server, tmp_path: Path) -> Non
     first = tmp_path / "part1.jsonl"
     cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={snapshot_server.base}",
            "-s", f"ARABTODAY_STATE_DIR={state}", "-s", f"JOBDIR={jobdir}"]
-    for name, value in SLOW.items():
+    # slow enough that the interruption lands mid-crawl (with JOBDIR the whole frontier is queued at once)
+    for name, value in {**SLOW, "DOWNLOAD_DELAY": "0.2", "CONCURRENT_REQUESTS": "2"}.items():
         cmd += ["-s", f"{name}={value}"]
     proc = subprocess.Popen([*cmd, "-O", str(first)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
@@ -105,6 +106,7 @@ def test_jobdir_pause_and_resume(snapshot_server: Server, tmp_path: Path) -> Non
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert b"shutting down gracefully" in err.lower() or b"Received SIGINT" in err
+    assert proc.returncode == 130, "an interrupted run says so in its exit status"
     assert (jobdir / "requests.queue").exists(), "the paused job kept its queue"
     second = tmp_path / "part2.jsonl"
     resumed = subprocess.run([*cmd, "-O", str(second)], cwd=ROOT, capture_output=True, timeout=120, check=False)

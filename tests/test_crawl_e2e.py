@@ -90,12 +90,13 @@ def test_max_articles(snapshot_server: Server, tmp_path: Path) -> None:
     ("since=15/10/2017", "since: expected a date as YYYY-MM-DD"),
     ("max_articles=-2", "max_articles must be a positive whole number"),
     ("base_url=ftp://example.com", "base_url must be an http(s) address"),
-    ("max_article=3", "unknown max_article"),
+    ("max_article=3", "unknown spider argument(s) max_article"),
 ])
 def test_bad_arguments_fail_at_start(arg: str, message: str, tmp_path: Path) -> None:
     result = crawl("http://127.0.0.1:9", tmp_path / "x.jsonl", arg)
-    assert result.returncode != 0
+    assert result.returncode == 2  # could not start: bad argument
     assert message in result.log
+    assert "Traceback" not in result.log
     assert not result.records
 
 

@@ -81,7 +81,7 @@ def test_same_pipeline_drops_copies_and_pages_that_are_not_articles(tmp_path: Pa
     result = run(*files)
     assert result.returncode == 0, result.stderr
     assert [r["id"] for r in records(result.stdout)] == ["en-104257", "en-104306"]
-    assert "duplicates/exact 1" in result.stderr
+    assert "articles/duplicate/exact 1" in result.stderr
     assert "skipped/not_article 2" in result.stderr
 
 

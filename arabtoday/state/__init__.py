@@ -42,8 +42,9 @@ class Status(enum.IntEnum):
 class Seen:
     status: Status
     content_hash: str | None
-    lastmod: str | None  # what the sitemap or feed said when the page was last fetched
+    lastmod: str | None  # what the site's sitemap said (<lastmod>) when the page was last fetched
     checked: str | None = None  # when the page was last fetched (ISO 8601 UTC)
+    extractor_version: str | None = None  # the extraction code that made content_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,8 @@ class Emitted:
     content_hash: str
     lastmod: str | None
     duplicate_of: str | None
-    crawled_at: str | None = None  # when the page was fetched: the baseline for a later lastmod
+    crawled_at: str | None = None  # when the page was fetched
+    extractor_version: str | None = None  # the extraction code that made content_hash
 
 
 class StateStore(ABC):
@@ -68,12 +70,14 @@ class StateStore(ABC):
 
     @abstractmethod
     def mark(self, article_id: str, status: Status, content_hash: str | None = None,
-             lastmod: str | None = None) -> None:
-        """Record a status that needs no output file (duplicates dropped, failures, new lastmods)."""
+             lastmod: str | None = None, extractor_version: str | None = None) -> None:
+        """Record a status that needs no output file (duplicates dropped, failures, new lastmods).
+        A failure never demotes an article that is in the dataset."""
 
     @abstractmethod
-    def commit_emitted(self, records: list[Emitted], path: str, offset: int) -> None:
-        """Records durable in ``path`` up to byte ``offset``: now they are emitted."""
+    def commit_emitted(self, records: list[Emitted], path: str | None, offset: int | None) -> None:
+        """Records durable in ``path`` up to byte ``offset``: now they are emitted. ``path=None``:
+        an output without a journal (stdout, pipes, whole-document formats), nothing to recover."""
 
     @abstractmethod
     def claim_index(self, article_id: str, fp: Fingerprint) -> tuple[str, str] | None:
@@ -100,20 +104,30 @@ class StateStore(ABC):
 
 
 def should_fetch(seen: Seen | None, lastmod: str | None) -> tuple[bool, str]:
-    """Whether an article page needs fetching, given the state and what the source says.
+    """Whether an article page needs fetching, given the state and the sitemap's ``lastmod``.
 
-    New, failed last time, or its ``lastmod`` moved: fetch. Otherwise: skip.
-    "Moved" is against the ``lastmod`` recorded at the last fetch, or, when the
-    page was found without one (a listing), against the time of that fetch.
+    New, failed last time, or its ``lastmod`` differs from the one the site gave
+    when the page was last fetched: fetch. Otherwise: skip. Only the site's own
+    stamps are compared (never our fetch time: an edit stamped earlier than our
+    last visit is still an edit; never a feed's publication date).
     """
     if seen is None:
         return True, "new"
     if seen.status is Status.FAILED:
         return True, "failed_before"
-    baseline = seen.lastmod or seen.checked
-    if lastmod and (baseline is None or lastmod > baseline):
+    if lastmod and lastmod != seen.lastmod:
         return True, "lastmod_moved"
     return False, "already_seen"
+
+
+def is_real_edit(seen: Seen, content_hash: str, extractor_version: str | None, lastmod: str | None) -> bool:
+    """Is a changed ``content_hash`` an edit by the site, or only our extractor reading the same page
+    differently? A new extractor version with the site's ``lastmod`` unchanged is not an edit."""
+    if seen.content_hash == content_hash:
+        return False
+    if seen.extractor_version and extractor_version and seen.extractor_version != extractor_version:
+        return bool(lastmod and seen.lastmod and lastmod != seen.lastmod)
+    return True
 
 
 def recover(store: StateStore) -> int:
@@ -170,7 +184,7 @@ def _alive(pid: int) -> bool:
 def emitted_from_record(record: dict[str, Any], lastmod: str | None = None) -> Emitted:
     return Emitted(record["id"], record.get("lang", ""), record.get("content_hash", ""),
                    lastmod if lastmod is not None else record.get("lastmod"), record.get("duplicate_of"),
-                   record.get("crawled_at"))
+                   record.get("crawled_at"), record.get("extractor_version"))
 
 
 def make_fingerprinter(settings: Any) -> Fingerprinter:
@@ -179,7 +193,8 @@ def make_fingerprinter(settings: Any) -> Fingerprinter:
 
 
 def open_store(settings: Any) -> StateStore:
-    """The backend the settings choose (Redis when ``ARABTODAY_REDIS_URL`` is set)."""
+    """The backend the settings choose: Redis when ``ARABTODAY_REDIS_URL`` is set, SQLite in
+    ``ARABTODAY_STATE_DIR`` when that is, else a private in-memory store (one run, no history)."""
     fingerprinter = make_fingerprinter(settings)
     redis_url = settings.get("ARABTODAY_REDIS_URL")
     if redis_url:
@@ -188,4 +203,5 @@ def open_store(settings: Any) -> StateStore:
         return RedisStore(redis_url, fingerprinter, settings.get("ARABTODAY_REDIS_PREFIX"))
     from arabtoday.state.sqlite import SqliteStore
 
-    return SqliteStore(Path(settings.get("ARABTODAY_STATE_DIR")), fingerprinter)
+    directory = settings.get("ARABTODAY_STATE_DIR")
+    return SqliteStore(Path(directory) if directory else None, fingerprinter)

@@ -1,71 +1,128 @@
-"""Wires the state into a crawl: opened (and recovered) once per crawler,
-advanced only by the exporter's durability signal, closed when the engine stops."""
+"""The state's one owner: opened, locked and recovered when the crawler is built,
+advanced by the exporters' durability signal, closed when the engine stops.
+
+Other components get the store from here (``crawler.get_extension(StateExtension).store``);
+nothing opens it lazily. A state that cannot be used (a directory that is a
+file, a database that is not one, another run holding the lock) stops the run
+before its first request with one line and exit status 7.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import logging
-from typing import Any
+import os
+from pathlib import Path
+from typing import IO, Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from arabtoday.state import Emitted, StateStore, Status, make_fingerprinter, open_store, recover
-from arabtoday.stats import ARTICLE_FAILED, OUTPUT_OPENED, RECORDS_DURABLE
+from arabtoday.outcome import ExitStatus, StartError
+from arabtoday.signals import ARTICLE_DECIDED, LASTMOD_SEEN, OUTPUT_OPENED, RECORDS_DURABLE
+from arabtoday.state import Emitted, StateStore, Status, open_store, recover
+from arabtoday.state.sqlite import StateCorrupt, StateMismatch
 
 logger = logging.getLogger(__name__)
-_ATTR = "_arabtoday_state"
-
-
-def open_memory_store(settings: Any) -> StateStore:
-    """A private, in-memory state with the crawl's dedup settings (offline ``extract``)."""
-    from arabtoday.state.sqlite import SqliteStore
-
-    return SqliteStore(None, make_fingerprinter(settings))
-
-
-def get_state(crawler: Crawler) -> StateStore:
-    """The crawler's state store, opened and recovered on first use."""
-    store = getattr(crawler, _ATTR, None)
-    if store is None:
-        store = open_store(crawler.settings)
-        recovered = recover(store)
-        if recovered:
-            crawler.stats.set_value("arabtoday/state/recovered", recovered)
-        setattr(crawler, _ATTR, store)
-    return store
+LOCK_FILE = "lock"
 
 
 class StateExtension:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self._lock: IO[str] | None = None
+        directory = crawler.settings.get("ARABTODAY_STATE_DIR")
+        distributed = bool(crawler.settings.get("ARABTODAY_REDIS_URL"))
+        self.persistent = bool(directory) or distributed
+        if directory and not distributed:
+            self._lock = _lock_directory(Path(directory))
+        try:
+            self.store: StateStore = open_store(crawler.settings)
+        except (StateCorrupt, StateMismatch) as exc:
+            self.release()
+            raise StartError(str(exc), ExitStatus.STATE_UNUSABLE) from None
+        recovered = recover(self.store)
+        if recovered:
+            crawler.stats.set_value("arabtoday/state/recovered", recovered)
+        # lastmods the sitemap gave for articles already committed in this run (found first on a listing)
+        self._late_lastmods: dict[str, str] = {}
+        self._settled: dict[str, Status] = {}  # ids whose fetch settled this run, and their status
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StateExtension:
         ext = cls(crawler)
         crawler.signals.connect(ext.output_opened, signal=OUTPUT_OPENED)
         crawler.signals.connect(ext.records_durable, signal=RECORDS_DURABLE)
-        crawler.signals.connect(ext.article_failed, signal=ARTICLE_FAILED)
+        crawler.signals.connect(ext.article_decided, signal=ARTICLE_DECIDED)
+        crawler.signals.connect(ext.lastmod_seen, signal=LASTMOD_SEEN)
         crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
         return ext
-
-    @property
-    def store(self) -> StateStore:
-        return get_state(self.crawler)
 
     def output_opened(self, path: str, offset: int) -> None:
         self.store.register_output(path, offset)
 
-    def records_durable(self, records: list[Any], path: str, offset: int) -> None:
-        self.store.commit_emitted(
-            [Emitted(r.id, r.lang, r.content_hash, r.lastmod, r.duplicate_of, r.crawled_at) for r in records],
-            path, offset)
+    def records_durable(self, records: list[Any], path: str | None, offset: int | None) -> None:
+        emitted = [Emitted(r.id, r.lang, r.content_hash, self._late_lastmods.pop(r.id, None) or r.lastmod,
+                           r.duplicate_of, r.crawled_at, getattr(r, "extractor_version", None) or None)
+                   for r in records]
+        self.store.commit_emitted(emitted, path, offset)
+        self._settled.update((r.id, Status.EMITTED) for r in records)
 
-    def article_failed(self, article_id: str | None, url: str, reason: str) -> None:
-        if article_id:
-            self.store.mark(article_id, Status.FAILED)
+    def lastmod_seen(self, article_id: str, lastmod: str) -> None:
+        """The sitemap's stamp arrived after the article was requested from a listing: it becomes the
+        baseline of the next run once this run's fetch of the article has settled (never before: a
+        failed fetch must not look up to date)."""
+        settled = self._settled.get(article_id)
+        if settled is not None:
+            self.store.mark(article_id, settled, lastmod=lastmod)
+        else:
+            self._late_lastmods[article_id] = lastmod
+
+    def article_decided(self, article_id: str, bucket: str, reason: str) -> None:
+        if bucket == "failed":
+            self._late_lastmods.pop(article_id, None)
+            if self.persistent:
+                self.store.mark(article_id, Status.FAILED)  # fetch it again next run
+        elif bucket in ("duplicate", "skipped"):
+            seen = self.store.get(article_id)
+            status = seen.status if seen is not None else Status.DUPLICATE
+            self._settled[article_id] = status
+            late = self._late_lastmods.pop(article_id, None)
+            if late:
+                self.store.mark(article_id, status, lastmod=late)
+        elif bucket != "emitted":  # dropped, unfinished: nothing to remember
+            self._late_lastmods.pop(article_id, None)
 
     def engine_stopped(self) -> None:
-        store = getattr(self.crawler, _ATTR, None)
-        if store is not None:
-            store.close()
-            setattr(self.crawler, _ATTR, None)
+        self.store.close()
+        self.release()
+
+    def release(self) -> None:
+        if self._lock is not None:
+            fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+
+def _lock_directory(directory: Path) -> IO[str]:
+    """Hold the state directory for this run: a second run on it refuses to start."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle = (directory / LOCK_FILE).open("a+", encoding="utf-8")
+    except OSError as exc:
+        raise StartError(f"state directory {directory} is not usable: {exc.strerror or exc}",
+                         ExitStatus.STATE_UNUSABLE) from None
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise StartError(f"state directory {directory} is in use by another run ({holder}); "
+                         "wait for it to finish, or give this run another ARABTODAY_STATE_DIR",
+                         ExitStatus.STATE_UNUSABLE) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}\n")
+    handle.flush()
+    return handle

@@ -64,13 +64,14 @@ return false
 SEP = "|"
 
 
-def _pack(status: Status, content_hash: str | None, lastmod: str | None, checked: str | None) -> str:
-    return SEP.join((str(int(status)), content_hash or "", lastmod or "", checked or ""))
+def _pack(status: Status, content_hash: str | None, lastmod: str | None, checked: str | None,
+          extractor_version: str | None = None) -> str:
+    return SEP.join((str(int(status)), content_hash or "", lastmod or "", checked or "", extractor_version or ""))
 
 
 def _unpack(value: str) -> Seen:
-    status, content_hash, lastmod, checked = [*value.split(SEP), "", "", ""][:4]
-    return Seen(Status(int(status)), content_hash or None, lastmod or None, checked or None)
+    status, content_hash, lastmod, checked, extractor = [*value.split(SEP), "", "", "", ""][:5]
+    return Seen(Status(int(status)), content_hash or None, lastmod or None, checked or None, extractor or None)
 
 
 class RedisStore(StateStore):
@@ -101,20 +102,23 @@ class RedisStore(StateStore):
         return _unpack(value.decode()) if value else None
 
     def mark(self, article_id: str, status: Status, content_hash: str | None = None,
-             lastmod: str | None = None) -> None:
+             lastmod: str | None = None, extractor_version: str | None = None) -> None:
         old = self.get(article_id)
         if old is not None and status is Status.FAILED and old.status is Status.EMITTED:
             return  # a failed refetch never demotes an article that is in the dataset
         content_hash = content_hash or (old.content_hash if old else None)
         lastmod = lastmod or (old.lastmod if old else None)
-        self.r.hset(self.key("articles"), article_id, _pack(status, content_hash, lastmod, _now()))
+        extractor_version = extractor_version or (old.extractor_version if old else None)
+        self.r.hset(self.key("articles"), article_id,
+                    _pack(status, content_hash, lastmod, _now(), extractor_version))
 
-    def commit_emitted(self, records: list[Emitted], path: str, offset: int) -> None:
+    def commit_emitted(self, records: list[Emitted], path: str | None, offset: int | None) -> None:
         pipe = self.r.pipeline(transaction=True)
         for rec in records:
-            pipe.hset(self.key("articles"), rec.id,
-                      _pack(Status.EMITTED, rec.content_hash, rec.lastmod, rec.crawled_at or _now()))
-        pipe.hset(self.key("outputs"), f"{self.host}:{path}", f"{offset}|{os.getpid()}")
+            pipe.hset(self.key("articles"), rec.id, _pack(Status.EMITTED, rec.content_hash, rec.lastmod,
+                                                          rec.crawled_at or _now(), rec.extractor_version))
+        if path is not None and offset is not None:
+            pipe.hset(self.key("outputs"), f"{self.host}:{path}", f"{offset}|{os.getpid()}")
         pipe.execute()
 
     def claim_index(self, article_id: str, fp: Fingerprint) -> tuple[str, str] | None:

@@ -26,7 +26,7 @@ WAL_CHECKPOINT_PAGES = 10_000
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY, status INTEGER NOT NULL, content_hash TEXT, lastmod TEXT, updated REAL
+    id TEXT PRIMARY KEY, status INTEGER NOT NULL, content_hash TEXT, lastmod TEXT, updated REAL, extractor TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS exact (key TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;
 -- an LSH band key names the first article that had it: a later one with the same band is a copy
@@ -48,25 +48,46 @@ class StateMismatch(RuntimeError):
     """The state directory was built with other deduplication parameters."""
 
 
+class StateCorrupt(RuntimeError):
+    """The state file cannot be read as this project's SQLite state."""
+
+
 class SqliteStore(StateStore):
     def __init__(self, directory: Path | None, fingerprinter: Fingerprinter) -> None:
         """``directory=None``: a private in-memory state (``extract``, tests)."""
         self.path = directory / "state.sqlite3" if directory else None
-        if directory:
-            directory.mkdir(parents=True, exist_ok=True)
         self.fingerprinter = fingerprinter
-        self.db = sqlite3.connect(self.path or ":memory:", isolation_level=None, check_same_thread=False)
-        self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
-        self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-        # checkpoint the WAL every ~40 MB rather than every 4 MB: band keys are random, so
-        # each commit dirties many pages, and each checkpoint costs an fsync
-        self.db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
-        self.db.executescript(SCHEMA)
+        try:
+            if directory:
+                directory.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path or ":memory:", isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise StateCorrupt(f"state directory {directory} is not usable: {exc}") from None
+        try:
+            self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
+            self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            # checkpoint the WAL every ~40 MB rather than every 4 MB: band keys are random, so
+            # each commit dirties many pages, and each checkpoint costs an fsync
+            self.db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            self.db.executescript(SCHEMA)
+            self._migrate()
+        except sqlite3.DatabaseError as exc:  # garbage bytes, a truncated file, another program's database
+            self.db.close()
+            raise StateCorrupt(f"{self.path} is not a readable state database ({exc}); move it away to start "
+                               "afresh, or restore it from a backup") from None
         self._check_params()
         self._in_tx = False
         self._run_claims: set[str] = set()  # one process per run: the claims live with it
+
+    def _migrate(self) -> None:
+        """Columns added since a state was created (additive: older states keep working)."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
+        if "extractor" not in columns:
+            self.db.execute("ALTER TABLE articles ADD COLUMN extractor TEXT")
+        if not {"id", "status", "content_hash", "lastmod", "updated"} <= columns | {"extractor"}:
+            raise sqlite3.DatabaseError("the articles table lacks this project's columns")
 
     def _check_params(self) -> None:
         want = f"v{SCHEMA_VERSION} perm={self.fingerprinter.num_perm} bands={self.fingerprinter.bands}" \
@@ -90,32 +111,35 @@ class SqliteStore(StateStore):
             self._in_tx = False
 
     def get(self, article_id: str) -> Seen | None:
-        row = self.db.execute("SELECT status, content_hash, lastmod, updated FROM articles WHERE id=?",
+        row = self.db.execute("SELECT status, content_hash, lastmod, updated, extractor FROM articles WHERE id=?",
                               (article_id,)).fetchone()
         if row is None:
             return None
         checked = iso(datetime.fromtimestamp(row[3], timezone.utc)) if row[3] else None
-        return Seen(Status(row[0]), row[1], row[2], checked)
+        return Seen(Status(row[0]), row[1], row[2], checked, row[4])
 
     def mark(self, article_id: str, status: Status, content_hash: str | None = None,
-             lastmod: str | None = None) -> None:
+             lastmod: str | None = None, extractor_version: str | None = None) -> None:
         self._tx().execute(
-            "INSERT INTO articles VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+            "INSERT INTO articles VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
             "status=CASE WHEN excluded.status=3 AND articles.status=1 THEN 1 ELSE excluded.status END, "
             "content_hash=COALESCE(excluded.content_hash, articles.content_hash), "
-            "lastmod=COALESCE(excluded.lastmod, articles.lastmod), updated=excluded.updated",
-            (article_id, int(status), content_hash, lastmod, time.time()))
+            "lastmod=COALESCE(excluded.lastmod, articles.lastmod), updated=excluded.updated, "
+            "extractor=COALESCE(excluded.extractor, articles.extractor)",
+            (article_id, int(status), content_hash, lastmod, time.time(), extractor_version))
 
-    def commit_emitted(self, records: list[Emitted], path: str, offset: int) -> None:
+    def commit_emitted(self, records: list[Emitted], path: str | None, offset: int | None) -> None:
         db = self._tx()
         now = time.time()
         db.executemany(
-            "INSERT INTO articles VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET status=excluded.status, "
+            "INSERT INTO articles VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET status=excluded.status, "
             "content_hash=excluded.content_hash, lastmod=COALESCE(excluded.lastmod, articles.lastmod), "
-            "updated=excluded.updated",
-            [(r.id, int(Status.EMITTED), r.content_hash, r.lastmod, _epoch(r.crawled_at) or now) for r in records])
-        db.execute("INSERT INTO outputs VALUES (?,?,?) ON CONFLICT(path) DO UPDATE SET committed=excluded.committed",
-                   (path, offset, os.getpid()))
+            "updated=excluded.updated, extractor=COALESCE(excluded.extractor, articles.extractor)",
+            [(r.id, int(Status.EMITTED), r.content_hash, r.lastmod, _epoch(r.crawled_at) or now,
+              r.extractor_version) for r in records])
+        if path is not None and offset is not None:
+            db.execute("INSERT INTO outputs VALUES (?,?,?) ON CONFLICT(path) DO UPDATE SET "
+                       "committed=excluded.committed", (path, offset, os.getpid()))
         self.flush()
 
     def claim_index(self, article_id: str, fp: Fingerprint) -> tuple[str, str] | None:

@@ -1,0 +1,111 @@
+"""``scrapy crawl arabtoday``: Scrapy's own command, made to tell a scheduler how it went.
+
+Scrapy's ``crawl`` exits 0 whatever happened to the data. This one (the
+project's, through ``COMMANDS_MODULE``) validates the spider's arguments and
+the ``ARABTODAY_*`` settings before anything starts (one line and status 2 for
+a bad one, no traceback), remembers which signal interrupted a run, and exits
+with the status the run report decided (:mod:`arabtoday.outcome`): 0 only
+when nothing was lost and everything was written.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from typing import Any
+
+from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.exceptions import UsageError
+from twisted.python.failure import Failure
+
+from arabtoday.config import BadSetting, validate
+from arabtoday.outcome import ExitStatus, mark
+from arabtoday.params import BadArgument, CrawlParams
+
+logger = logging.getLogger(__name__)
+EXIT_STAT = "arabtoday/exit_status"
+
+
+class Command(ScrapyCrawl):
+    def short_desc(self) -> str:
+        return "Run a spider of the project (exit status: see the README's table)"
+
+    def run(self, args: list[str], opts: Any) -> None:
+        if len(args) != 1:
+            raise UsageError("give exactly one spider name (arabtoday)")
+        assert self.crawler_process is not None
+        spider_args = {k: v for k, v in opts.spargs.items() if not k.startswith("_")}  # scrapyd adds _job
+        try:
+            validate(self.crawler_process.settings)
+            if args[0] == "arabtoday":
+                CrawlParams.from_args(**spider_args)
+        except (BadSetting, BadArgument) as exc:
+            self._fail(f"could not start: {exc}", ExitStatus.BAD_CONFIG)
+            return
+        crawler = self._create_crawler(args[0])
+        started = self.crawler_process.crawl(crawler, **opts.spargs)
+        failure: list[Failure] = []
+        _on_failure(started, failure.append)  # a start-up error is reported below, in one line
+        if failure:
+            self._start_failed(failure[0])
+            return
+        from twisted.internet import reactor
+
+        # after Scrapy installs its own handlers at reactor start-up: remember the signal, then let
+        # Scrapy shut down gracefully (feeds closed, report written)
+        reactor.addSystemEventTrigger("after", "startup", reactor.callLater, 0, self._watch_signals, crawler)
+        self.crawler_process.start()
+        if failure:
+            self._start_failed(failure[0])
+            return
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        status = stats.get(EXIT_STAT)
+        if status is None:  # the report never ran: interrupted while starting, or broken
+            status = self._interrupted or ExitStatus.INTERNAL_ERROR
+            self._fail(f"the run ended before its report ({ExitStatus(status).name.lower()})", ExitStatus(status))
+        self.exitcode = int(status)
+
+    def _start_failed(self, failure: Failure) -> None:
+        exc = failure.value
+        status = getattr(exc, "status", None)
+        if isinstance(exc, BadArgument | BadSetting):
+            status = ExitStatus.BAD_CONFIG
+        if status is None:
+            logger.error("could not start", exc_info=(failure.type, failure.value, failure.getTracebackObject()))
+            status = ExitStatus.INTERNAL_ERROR
+        self._fail(f"could not start: {exc}", ExitStatus(status))
+
+    def _fail(self, message: str, status: ExitStatus) -> None:
+        sys.stderr.write(f"arabtoday: {message}\n")
+        self.exitcode = int(status)
+
+    _interrupted: ExitStatus | None = None
+
+    def _watch_signals(self, crawler: Any) -> None:
+        statuses = {signal.SIGINT: ExitStatus.INTERRUPTED_INT, signal.SIGTERM: ExitStatus.INTERRUPTED_TERM}
+        for signum, status in statuses.items():
+            previous = signal.getsignal(signum)
+
+            def handler(num: int, frame: Any, previous: Any = previous, status: ExitStatus = status) -> None:
+                self._interrupted = self._interrupted or status
+                if crawler.stats is not None:
+                    mark(crawler.stats, status)
+                if callable(previous):
+                    previous(num, frame)
+
+            signal.signal(signum, handler)
+
+
+def _on_failure(started: Any, record: Any) -> None:
+    """Collect the crawl's failure, whether Scrapy returned a Deferred or an asyncio task."""
+    if hasattr(started, "addErrback"):
+        started.addErrback(record)
+        return
+
+    def done(task: Any) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            record(Failure(exc, type(exc), exc.__traceback__))
+
+    started.add_done_callback(done)

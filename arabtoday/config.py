@@ -1,0 +1,235 @@
+"""The project's own settings (``ARABTODAY_*``): declared once, validated at start.
+
+Each setting is declared here with its type, default, bounds and a line of
+documentation; ``settings.py`` takes its defaults from this table and the
+README's settings table is generated from it (``python -m arabtoday.config``).
+A crawl validates every ``ARABTODAY_*`` name it is given before its first
+request: a bad value or an unknown (misspelled) name stops it with one line
+that says which setting and what it accepts, and exit status 2. A scheduled
+crawl with a typo in its settings must not run with defaults and look fine.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+PREFIX = "ARABTODAY_"
+MIB = 1024 * 1024
+
+
+class BadSetting(ValueError):
+    """A setting with a value it does not accept, or an unknown ``ARABTODAY_`` name."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    kind: str  # bool, int, float, str, path, url
+    doc: str
+    minimum: float | None = None
+    maximum: float | None = None
+    optional: bool = False  # None (unset) is accepted
+    check: Callable[[Any], str | None] | None = None  # extra check: a problem, or None
+
+    def parse(self, raw: Any) -> Any:
+        """The typed value of ``raw`` (as ``-s`` gives it: a string), or :class:`BadSetting`."""
+        if raw is None or (self.optional and raw == ""):
+            if self.optional:
+                return None
+            raise BadSetting(f"{self.name} must be set ({self.accepts()})")
+        try:
+            value = _PARSERS[self.kind](raw)
+        except (TypeError, ValueError):
+            raise BadSetting(f"{self.name}={raw!r}: expected {self.accepts()}") from None
+        if self.minimum is not None and value < self.minimum:
+            raise BadSetting(f"{self.name}={raw!r}: expected {self.accepts()}")
+        if self.maximum is not None and value > self.maximum:
+            raise BadSetting(f"{self.name}={raw!r}: expected {self.accepts()}")
+        problem = self.check(value) if self.check else None
+        if problem:
+            raise BadSetting(f"{self.name}={raw!r}: {problem}")
+        return value
+
+    def accepts(self) -> str:
+        what = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "a text",
+                "path": "a path", "url": "an address"}[self.kind]
+        if self.minimum is not None and self.maximum is not None:
+            what += f" from {_num(self.minimum)} to {_num(self.maximum)}"
+        elif self.minimum is not None:
+            what += f" of at least {_num(self.minimum)}"
+        return what + (" (or unset)" if self.optional else "")
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+def _int(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ValueError(raw)
+    if isinstance(raw, float) and not raw.is_integer():
+        raise ValueError(raw)
+    return int(str(raw).strip()) if not isinstance(raw, int | float) else int(raw)
+
+
+def _float(raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise ValueError(raw)
+    value = float(str(raw).strip()) if not isinstance(raw, int | float) else float(raw)
+    if not math.isfinite(value):  # NaN, infinities
+        raise ValueError(raw)
+    return value
+
+
+def _text(raw: Any) -> str:
+    text = str(raw).strip()
+    if not text:
+        raise ValueError(raw)
+    return text
+
+
+_PARSERS: dict[str, Callable[[Any], Any]] = {"bool": _bool, "int": _int, "float": _float, "str": _text,
+                                             "path": _text, "url": _text}
+
+
+def _redis_url(value: str) -> str | None:
+    scheme = urlsplit(value).scheme
+    return None if scheme in ("redis", "rediss", "unix") else "expected redis://host:port/db"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # -- state: incremental runs and deduplication
+    Setting("ARABTODAY_STATE_DIR", None, "path", optional=True, doc=(
+        "Directory of the state that makes runs incremental (what earlier runs emitted, SQLite). Unset: every "
+        "run is a full crawl that emits everything (deduplicated within the run). Scheduled runs set it.")),
+    Setting("ARABTODAY_INCREMENTAL", True, "bool", doc=(
+        "With a state directory: fetch and emit only new or changed articles. False: fetch and emit everything "
+        "again (the state still records it).")),
+    Setting("ARABTODAY_EMIT_DUPLICATES", False, "bool", doc=(
+        "Emit republished copies flagged with `duplicate_of` instead of dropping them.")),
+    Setting("ARABTODAY_NEAR_DUP_THRESHOLD", 0.5, "float", minimum=0.05, maximum=1.0, doc=(
+        "Estimated Jaccard similarity (word 5-grams) from which two texts are copies.")),
+    Setting("ARABTODAY_NEAR_DUP_PERMUTATIONS", 64, "int", minimum=16, maximum=512, doc=(
+        "MinHash permutations; fixed for the life of a state directory.")),
+    Setting("ARABTODAY_DEDUP_HOLD_SECONDS", 10.0, "float", minimum=0, maximum=600, doc=(
+        "How long an article may wait for a lower id of its edition still in flight, so that the original is "
+        "usually the one kept (the decision never depends on it: first in the dataset wins).")),
+    Setting("ARABTODAY_DEDUP_HOLD_MAX_ITEMS", 32, "int", minimum=0, maximum=10_000, doc=(
+        "How many articles may wait at once; the rest go on at once.")),
+    # -- politeness and faults
+    Setting("ARABTODAY_RETRY_BACKOFF_BASE", 2.0, "float", minimum=0, maximum=3600, doc=(
+        "Seconds before the first retry of a failed request; doubles each attempt (`Retry-After` honoured).")),
+    Setting("ARABTODAY_RETRY_BACKOFF_MAX", 60.0, "float", minimum=0, maximum=3600, doc=(
+        "Longest wait between two attempts.")),
+    Setting("ARABTODAY_BLOCKED_WINDOW", 20, "int", minimum=1, maximum=100_000, doc=(
+        "Article fetches looked at to decide that the site is blocking the crawler.")),
+    Setting("ARABTODAY_BLOCKED_RATIO", 0.8, "float", minimum=0.01, maximum=1.0, doc=(
+        "Share of blocked answers (403, 429 after retries, block pages) among the last "
+        "`ARABTODAY_BLOCKED_WINDOW` article fetches from which the run stops early (exit status 5).")),
+    # -- bounds on what a response can make the crawler do
+    Setting("ARABTODAY_SITEMAP_MAX_ENTRIES", 50_000, "int", minimum=1, doc=(
+        "Addresses read from one sitemap (the sitemaps.org limit); the rest is ignored and counted.")),
+    Setting("ARABTODAY_SITEMAP_MAX_BYTES", 50 * MIB, "int", minimum=1024, doc=(
+        "Bytes read from one sitemap, uncompressed (the sitemaps.org limit); a larger one is read up to it.")),
+    Setting("ARABTODAY_INDEX_MAX_SITEMAPS", 50_000, "int", minimum=1, doc=(
+        "Sitemaps followed from one sitemap index.")),
+    Setting("ARABTODAY_LISTING_MAX_PAGES", 1000, "int", minimum=1, doc=(
+        "Listing pages followed per section; pagination also stops at the first page with no new article.")),
+    Setting("ARABTODAY_PAGE_MAX_LINKS", 2000, "int", minimum=1, doc="Links read from one page."),
+    Setting("ARABTODAY_MAX_QUEUED_REQUESTS", 5000, "int", minimum=10, doc=(
+        "Requests waiting in the scheduler; discovery pauses above it (nothing is dropped).")),
+    # -- output and report
+    Setting("ARABTODAY_DEFAULT_FEED", "output/arabtoday-%(lang)s-%(time)s.jsonl", "str", doc=(
+        "Output file when no feed is given (no `FEEDS`, `-o` or `-O`).")),
+    Setting("ARABTODAY_FSYNC_EVERY", 200, "int", minimum=1, doc=(
+        "Records between fsyncs of the output (and state commits); recovery covers the rest after a crash.")),
+    Setting("ARABTODAY_REPORT_PATH", None, "path", optional=True, doc=(
+        "Where the run report goes; default: next to the first output file (`<output>.report.json`).")),
+    Setting("ARABTODAY_FALLBACK_ALARM_RATIO", 0.5, "float", minimum=0, maximum=1, doc=(
+        "Layout-change alarm when more than this share of article pages needed the fallback extractor.")),
+    Setting("ARABTODAY_FALLBACK_ALARM_MIN_PAGES", 5, "int", minimum=0, doc="…and at least this many were parsed."),
+    Setting("ARABTODAY_PROGRESS_SECONDS", 30.0, "float", minimum=0, doc=(
+        "Seconds between two progress lines in the log (0: none).")),
+    # -- distributed mode
+    Setting("ARABTODAY_REDIS_URL", None, "url", optional=True, check=_redis_url, doc=(
+        "`redis://host:6379/0`: distributed mode (shared queue, request filter and state).")),
+    Setting("ARABTODAY_REDIS_PREFIX", "arabtoday", "str", doc="Prefix of every Redis key of the crawl."),
+    Setting("ARABTODAY_REDIS_IDLE_SECONDS", 10.0, "float", minimum=0.5, doc=(
+        "A worker closes once no worker has had work (queued or in flight) for this long.")),
+    Setting("ARABTODAY_REDIS_TIMEOUT", 30.0, "float", minimum=1, doc=(
+        "Seconds a worker keeps trying a lost Redis before it stops with an error (exit status 4).")),
+)
+
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def defaults() -> dict[str, Any]:
+    """``{name: default}`` for ``settings.py``."""
+    return {s.name: s.default for s in SETTINGS}
+
+
+def problems(settings: Any, names: Iterable[str] | None = None) -> list[str]:
+    """Every problem with the ``ARABTODAY_*`` settings, one line each (empty: all good)."""
+    found = []
+    keys = list(names) if names is not None else [k for k in _keys(settings) if k.startswith(PREFIX)]
+    for name in sorted(set(keys)):
+        spec = BY_NAME.get(name)
+        if spec is None:
+            close = difflib.get_close_matches(name, BY_NAME, n=1)
+            found.append(f"unknown setting {name}" + (f" (did you mean {close[0]}?)" if close else ""))
+            continue
+        try:
+            spec.parse(settings.get(name))
+        except BadSetting as exc:
+            found.append(str(exc))
+    return found
+
+
+def validate(settings: Any) -> None:
+    """Raise :class:`BadSetting` naming the first problem (all of them in the message)."""
+    found = problems(settings)
+    if found:
+        raise BadSetting("; ".join(found))
+
+
+def value(settings: Any, name: str) -> Any:
+    """The typed value of a validated setting."""
+    return BY_NAME[name].parse(settings.get(name))
+
+
+def _keys(settings: Any) -> list[str]:
+    try:
+        return list(settings.keys())
+    except AttributeError:
+        return list(settings)
+
+
+def markdown() -> str:
+    """The README's table of the project's settings."""
+    rows = ["| setting | default | meaning |", "| --- | --- | --- |"]
+    for s in SETTINGS:
+        default = "unset" if s.default is None else f"`{s.default}`"
+        rows.append(f"| `{s.name}` | {default} | {s.doc} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown() + "\n")

@@ -1,0 +1,33 @@
+"""The project's own signals: how the parts tell each other what happened.
+
+The spider, the middlewares, the pipelines and the exporters never call each
+other; they send these (``crawler.signals.send_catch_log``) and the extensions
+that own the run's shared parts listen (:mod:`arabtoday.accounting`,
+:mod:`arabtoday.state.extension`, :mod:`arabtoday.ordering`).
+"""
+
+from __future__ import annotations
+
+# An article page was requested for the first time in this run:
+# ``article_id``, ``url``. The ledger opens its account (arabtoday/articles/requested).
+ARTICLE_REQUESTED = object()
+
+# An article page ended without an item: ``article_id``, ``url``, ``bucket``
+# (``failed``, ``dropped``, ``duplicate``, ``skipped``), ``reason``. Items close their account through
+# Scrapy's item_scraped / item_dropped / item_error signals instead.
+ARTICLE_OUTCOME = object()
+
+# Sent by the ledger once an article's account is closed: ``article_id``, ``bucket``, ``reason``.
+# The ordering hold wakes the items waiting for it; the state forgets failures on success.
+ARTICLE_DECIDED = object()
+
+# The sitemap named a lastmod for an article already requested in this run (found first on a
+# listing): ``article_id``, ``lastmod``. The state keeps it as the baseline for the next run.
+LASTMOD_SEEN = object()
+
+# Sent by a feed exporter after its records are durable: ``records``, ``path`` and ``offset``
+# (``None`` for outputs without a journal: stdout, pipes, whole-document formats).
+RECORDS_DURABLE = object()
+
+# Sent by a feed exporter when it opens a file: ``path``, ``offset`` where this run's records start.
+OUTPUT_OPENED = object()
