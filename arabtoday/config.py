@@ -115,7 +115,14 @@ def _redis_url(value: str) -> str | None:
     return None if scheme in ("redis", "rediss", "unix") else "expected redis://host:port/db"
 
 
+def _base_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    return None if parts.scheme in ("http", "https") and parts.netloc else "expected an http(s) address"
+
+
 SETTINGS: tuple[Setting, ...] = (
+    Setting("ARABTODAY_BASE_URL", "https://www.arabstoday.net", "url", check=_base_url, doc=(
+        "The site, or a copy of it; the `base_url` spider argument overrides it.")),
     # -- state: incremental runs and deduplication
     Setting("ARABTODAY_STATE_DIR", None, "path", optional=True, doc=(
         "Directory of the state that makes runs incremental (what earlier runs emitted, SQLite). Unset: every "

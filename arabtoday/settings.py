@@ -81,6 +81,8 @@ EXTENSIONS = {
 }
 # Distributed mode: switched on by ARABTODAY_REDIS_URL, carries all scrapy-redis wiring.
 ADDONS = {"arabtoday.distributed.DistributedAddon": 100}
+# `scrapy check`: @site_url paths are relative to ARABTODAY_BASE_URL (arabtoday.contracts)
+SPIDER_CONTRACTS = {"arabtoday.contracts.SiteUrlContract": 1}
 # The project's `crawl` command: Scrapy's, with validated settings and exit statuses.
 COMMANDS_MODULE = "arabtoday.commands"
 

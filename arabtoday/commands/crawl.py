@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
@@ -31,6 +32,15 @@ class Command(ScrapyCrawl):
     def short_desc(self) -> str:
         return "Run a spider of the project (exit status: see the README's table)"
 
+    def process_options(self, args: list[str], opts: Any) -> None:
+        """``-o``/``-O`` as Scrapy reads them; without either (and no ``FEEDS``), the default
+        output file, one per run. Only ``crawl`` writes it: ``scrapy parse`` and ``scrapy check``
+        leave nothing behind."""
+        super().process_options(args, opts)
+        default_feed = self.settings.get("ARABTODAY_DEFAULT_FEED")
+        if not self.settings.getdict("FEEDS") and default_feed:
+            self.settings.set("FEEDS", {default_feed: {"format": "jsonlines"}}, priority="project")
+
     def run(self, args: list[str], opts: Any) -> None:
         if len(args) != 1:
             raise UsageError("give exactly one spider name (arabtoday)")
@@ -40,6 +50,7 @@ class Command(ScrapyCrawl):
             validate(self.crawler_process.settings)
             if args[0] == "arabtoday":
                 CrawlParams.from_args(**spider_args)
+            _refuse_overwrite_with_state(self.crawler_process.settings)
         except (BadSetting, BadArgument) as exc:
             self._fail(f"could not start: {exc}", ExitStatus.BAD_CONFIG)
             return
@@ -109,3 +120,17 @@ def _on_failure(started: Any, record: Any) -> None:
             record(Failure(exc, type(exc), exc.__traceback__))
 
     started.add_done_callback(done)
+
+
+def _refuse_overwrite_with_state(settings: Any) -> None:
+    """``-O FILE`` with the incremental state would replace a dataset with only what is new since
+    the last run: refuse it, saying what to do instead (an empty or new file is fine)."""
+    if not settings.get("ARABTODAY_STATE_DIR") or not settings.getbool("ARABTODAY_INCREMENTAL"):
+        return
+    for uri, options in settings.getdict("FEEDS").items():
+        path = Path(str(uri).removeprefix("file://"))
+        if options.get("overwrite") and "%(" not in str(uri) and path.is_file() and path.stat().st_size:
+            raise BadSetting(
+                f"-O {uri} would replace its records with only the articles new or changed since the last run "
+                f"(incremental state in {settings.get('ARABTODAY_STATE_DIR')}): use -o to append, a new file "
+                "per run (the default output), or -s ARABTODAY_INCREMENTAL=False for a full crawl")

@@ -1,0 +1,78 @@
+"""Scrapy's own commands do what a Scrapy user expects: ``parse`` and ``check`` read the
+real site copy on loopback and leave nothing behind; ``crawl -O`` never silently
+replaces a dataset with an increment; exports without a state are full crawls."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SNAPSHOT, Server, crawl, start_server
+
+pytestmark = pytest.mark.e2e
+ARTICLE = next((SNAPSHOT / "en" / "middle-east" / "103928").iterdir()).name
+ARTICLE_PATH = f"/en/middle-east/103928/{ARTICLE}"
+
+
+def scrapy(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def project_litter() -> set[Path]:
+    """What a command could leave in the project: outputs, reports, state."""
+    return {p for p in (ROOT / "output").iterdir()} | {p for p in ROOT.glob(".arabtoday/**/*")}
+
+
+def test_scrapy_parse_reads_an_article_and_leaves_nothing_behind(snapshot_server: Server) -> None:
+    before = project_litter()
+    result = scrapy("parse", "--spider", "arabtoday", "-a", f"base_url={snapshot_server.base}",
+                    f"{snapshot_server.base}{ARTICLE_PATH}", "-s", "LOG_LEVEL=WARNING")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "'title': '381,463 migrants in Libya'" in result.stdout
+    assert "parse callback is not defined" not in result.stderr
+    assert project_litter() == before
+
+
+def test_scrapy_check_runs_the_article_contracts_against_the_copy_it_is_given(snapshot_server: Server,
+                                                                            tmp_path: Path) -> None:
+    before = project_litter()
+    ok = scrapy("check", "-s", f"ARABTODAY_BASE_URL={snapshot_server.base}", "arabtoday")
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert "Ran 3 contracts" in ok.stderr and "OK" in ok.stderr
+    # against a copy where the sample page is gone, the same contracts fail
+    empty = tmp_path / "www"
+    empty.mkdir()
+    (empty / "robots.txt").write_text("User-agent: *\n", "utf-8")
+    server = start_server(empty, tmp_path)
+    try:
+        failed = scrapy("check", "-s", f"ARABTODAY_BASE_URL={server.base}", "arabtoday")
+    finally:
+        server.stop()
+    assert failed.returncode != 0
+    assert project_litter() == before
+
+
+def test_overwrite_with_an_incremental_state_is_refused_not_silently_emptied(snapshot_server: Server,
+                                                                           tmp_path: Path) -> None:
+    out = tmp_path / "dataset.jsonl"
+    state = {"ARABTODAY_STATE_DIR": str(tmp_path / "state")}
+    first = crawl(snapshot_server.base, out, settings=state)
+    assert first.returncode == 0 and len(first.records) == 30
+    again = crawl(snapshot_server.base, out, settings=state)
+    assert again.returncode == 2
+    assert "-O " in again.log and "would replace its records" in again.log and "Traceback" not in again.log
+    assert len(again.records) == 30  # the file is untouched
+    full = crawl(snapshot_server.base, out, settings={**state, "ARABTODAY_INCREMENTAL": "False"})
+    assert full.returncode == 0 and len(full.records) == 30
+
+
+def test_without_a_state_every_run_is_a_full_crawl(snapshot_server: Server, tmp_path: Path) -> None:
+    out = tmp_path / "again.jsonl"
+    for _ in range(2):
+        result = crawl(snapshot_server.base, out, settings={"ARABTODAY_STATE_DIR": ""})
+        assert result.returncode == 0
+        assert len(result.records) == 30
