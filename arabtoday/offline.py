@@ -1,28 +1,45 @@
-"""The crawl's item pipelines, run without a crawl.
+"""The crawl's item pipelines, run over saved pages: one pipeline runner for both.
 
-``python -m arabtoday extract`` feeds saved pages through exactly the
-pipeline classes listed in ``ITEM_PIPELINES`` (those that make sense without
-a crawl: ``offline = True``), in the same order, with the same settings.
+``python -m arabtoday extract`` feeds what the page objects read from saved
+files through Scrapy's own ``ItemPipelineManager``, built from the project's
+``ITEM_PIPELINES`` for a real crawler with the project's extensions (state,
+ordering hold): the same classes, in the same order, with the same settings,
+and no ``crawler=None`` branch anywhere. Only the parts that belong to a
+crawl of the site are set aside: no persistent state (re-extracting saved
+pages is not an increment of a dataset: each run deduplicates among the pages
+it is given), no distributed mode, no report file.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.pipelines import ItemPipelineManager
 from scrapy.settings import BaseSettings
-from scrapy.utils.misc import load_object
 
 logger = logging.getLogger(__name__)
 
+# What a run over saved pages sets aside from the crawl's settings.
+OFFLINE_SETTINGS = {
+    "ARABTODAY_STATE_DIR": None,
+    "ARABTODAY_REDIS_URL": None,
+    "ARABTODAY_INCREMENTAL": False,
+    "ARABTODAY_DEDUP_HOLD_SECONDS": 0,  # pages come one by one: nothing is ever in flight
+    "ARABTODAY_REPORT_PATH": None,
+    "FEEDS": {},
+    "LOG_ENABLED": False,
+    "TELNETCONSOLE_ENABLED": False,
+}
+
 
 class DictStats:
-    """The part of Scrapy's stats collector the pipelines use."""
+    """Counts of a run over saved pages (what the CLI prints)."""
 
     def __init__(self) -> None:
         self.values: Counter[str] = Counter()
@@ -40,47 +57,47 @@ class DictStats:
         return dict(self.values)
 
 
-def offline_stages(settings: BaseSettings, stats: DictStats) -> list[Any]:
-    """The crawl's pipelines, built by Scrapy for a crawler of saved pages (no engine, no spider)."""
-    from scrapy.utils.test import get_crawler  # Scrapy's public way to build a configured crawler
+def offline_crawler(settings: BaseSettings) -> Crawler:
+    """A configured crawler with the project's extensions, never started (no engine, no spider).
 
-    crawler = get_crawler(settings_dict={k: v for k, v in settings.copy_to_dict().items()
-                                         if k.startswith("ARABTODAY_") or k == "ITEM_PIPELINES"}
-                          | {"ARABTODAY_STATE_DIR": None, "ARABTODAY_REDIS_URL": None,
-                             "ARABTODAY_INCREMENTAL": False, "EXTENSIONS": {}, "LOG_ENABLED": False,
-                             "EXTENSIONS_BASE": {}})
-    crawler.stats = stats  # type: ignore[assignment]
-    from arabtoday.ordering import OrderingHold
-    from arabtoday.state.extension import StateExtension
+    ``scrapy.utils.test.get_crawler`` is Scrapy's public way to build one; its
+    name notwithstanding, it only creates a runner and applies the settings."""
+    from scrapy.utils.reactor import install_reactor, is_reactor_installed
+    from scrapy.utils.test import get_crawler
 
-    parts = {StateExtension: StateExtension(crawler), OrderingHold: OrderingHold(crawler)}
-    crawler.get_extension = lambda cls: parts[cls]  # type: ignore[method-assign]
-    ordered = sorted(settings.getdict("ITEM_PIPELINES").items(), key=lambda kv: kv[1])
-    return [load_object(path).from_crawler(crawler) for path, priority in ordered if priority is not None]
+    if not is_reactor_installed():  # the crawl's reactor (asyncio), never run: the loop is driven below
+        install_reactor(settings.get("TWISTED_REACTOR"), settings.get("ASYNCIO_EVENT_LOOP"))
+    values = {k: v for k, v in settings.copy_to_dict().items() if not k.startswith("SCHEDULER")}
+    return get_crawler(settings_dict={**values, **OFFLINE_SETTINGS})
 
 
 def run_pipelines(items: Iterable[Any], settings: BaseSettings, stats: DictStats) -> Iterator[Any]:
-    """Yield what comes out of the pipelines; dropped items are logged and counted."""
-    stages = offline_stages(settings, stats)
-    loop = asyncio.new_event_loop()  # for the pipelines whose process_item is a coroutine
-    for stage in stages:
-        if hasattr(stage, "open_spider"):
-            stage.open_spider()
+    """Yield what comes out of the pipelines; drops are counted in ``stats`` by bucket and reason."""
+    crawler = offline_crawler(settings)
+    crawler.stats.open_spider()
+    manager = ItemPipelineManager.from_crawler(crawler)
+    loop = asyncio.get_event_loop()  # the asyncio reactor's loop, not running: driven item by item
+    loop.run_until_complete(manager.open_spider_async())
     try:
         for item in items:
             try:
-                for stage in stages:
-                    item = stage.process_item(item)
-                    if inspect.isawaitable(item):
-                        item = loop.run_until_complete(item)
+                result = loop.run_until_complete(manager.process_item_async(item))
             except DropItem as exc:
                 bucket, reason = getattr(exc, "bucket", "dropped"), getattr(exc, "reason", "other")
                 stats.inc_value(f"arabtoday/articles/{bucket}/{reason}")
                 logger.info("%s: %s", bucket, exc)
                 continue
-            yield item
+            yield result
     finally:
-        for stage in stages:
-            if hasattr(stage, "close_spider"):
-                stage.close_spider()
-        loop.close()
+        loop.run_until_complete(manager.close_spider_async())
+        for key, value in crawler.stats.get_stats().items():
+            if key.startswith("arabtoday/") and isinstance(value, int):
+                stats.inc_value(key, value)
+        _close_extensions(crawler)
+
+
+def _close_extensions(crawler: Crawler) -> None:
+    """The state extension owns an (in-memory) store: close it as the engine would."""
+    from arabtoday.state.extension import StateExtension
+
+    crawler.get_extension(StateExtension).engine_stopped()
