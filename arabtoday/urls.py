@@ -4,6 +4,16 @@ The crawler follows a whitelist: only the kinds below that it needs (home,
 section listings, articles, feeds, sitemaps) on the site's own host. Print,
 send-to-friend, comment, search and tag pages, social networks and ad servers
 are never requested, whatever the pages link to.
+
+Kept library helpers where they fit: ``w3lib.url.safe_url_string`` escapes
+(behind a one-regex fast path: most links are already escaped, and w3lib's
+full parse was a measurable share of a crawl); Scrapy's
+``sitemap_urls_from_robots`` reads robots.txt. Ours where theirs fall short:
+``strip_tracking`` removes parameters by prefix (``utm_*``), which
+``w3lib.url.url_query_cleaner`` (exact names) cannot, and keeps everything else
+exactly as written, which ``courlan.normalize_url`` (lower-cases, reorders,
+drops what it judges useless) does not promise; ``classify`` is the site's own
+address grammar, which no library knows.
 """
 
 from __future__ import annotations
