@@ -134,6 +134,7 @@ class Ledger:
         self.close(request.meta.get("article_id"), "duplicate", "same_address", request.url)
 
     def spider_closed(self, reason: str) -> None:
+        self._check_reached()
         if not self.open:
             return
         if reason == "finished":
@@ -144,6 +145,22 @@ class Ledger:
             return
         for article_id in list(self.open):
             self.close(article_id, "unfinished", reason)
+
+
+    def _check_reached(self) -> None:
+        """No answer at all, and the entry points failed to connect: the site was unreachable."""
+        stats = self.stats.get_stats()
+        if stats.get("response_received_count"):
+            return
+        unreachable = sum(int(v) for k, v in stats.items()
+                          if k.startswith("arabtoday/errors/source/") and k.rsplit("/", 1)[-1] in UNREACHABLE_KINDS)
+        if unreachable:
+            mark(self.stats, ExitStatus.UNREACHABLE)
+            logger.error("the site did not answer at any entry point (%d connection failures): is the address "
+                         "right and the network up?", unreachable)
+
+
+UNREACHABLE_KINDS = frozenset({"dns", "connection_refused", "timeout", "response_failed", "download_failed"})
 
 
 class BlockWatch:

@@ -21,7 +21,7 @@ from typing import Any
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
-from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, IgnoreRequest, StopDownload
 from scrapy.http import Response
 from twisted.internet.error import ConnectionRefusedError as TxConnectionRefusedError
 from twisted.internet.error import DNSLookupError
@@ -31,7 +31,8 @@ from arabtoday.scope import Scope
 
 logger = logging.getLogger(__name__)
 BLOCKED = "arabtoday/blocked/{why}"
-QUICK_FAILURES = (DNSLookupError, TxConnectionRefusedError)  # retried once: they rarely pass on a second try
+# retried once: they rarely pass on a second try (Scrapy >= 2.14 wraps Twisted's errors in its own)
+QUICK_FAILURES = (DNSLookupError, TxConnectionRefusedError, CannotResolveHostError, DownloadConnectionRefusedError)
 QUICK_FAILURE_RETRIES = 1
 # The end of a complete HTML document; an old page may omit it, but then it ends on a tag, not mid-text.
 _COMPLETE_END = re.compile(rb"(?:</html\s*>|</body\s*>)\s*$", re.I)

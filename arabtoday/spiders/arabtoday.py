@@ -26,7 +26,14 @@ from typing import Any
 
 from lxml import etree
 from scrapy import Request, Spider
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import sitemap_urls_from_robots
@@ -428,14 +435,16 @@ def failure_kind(failure: Failure) -> str:
         return f"http_{failure.value.response.status}"
     if failure.check(OutOfScope):
         return f"redirect/{failure.value.why}"
-    if failure.check(Truncated):
+    if failure.check(Truncated, ResponseDataLossError):
         return "truncated"
-    if failure.check(DNSLookupError):
+    if failure.check(DNSLookupError, CannotResolveHostError):
         return "dns"
-    if failure.check(TxTimeoutError, TCPTimedOutError, TimeoutError):
+    if failure.check(TxTimeoutError, TCPTimedOutError, TimeoutError, DownloadTimeoutError):
         return "timeout"
-    if failure.check(TxConnectionRefusedError):
+    if failure.check(TxConnectionRefusedError, DownloadConnectionRefusedError):
         return "connection_refused"
+    if failure.check(DownloadFailedError):
+        return "download_failed"
     if failure.check(ResponseFailed):
         return "truncated" if "_DataLoss" in repr(failure.value.reasons) else "response_failed"
     if failure.check(IgnoreRequest):
