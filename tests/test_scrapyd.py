@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import ROOT, Server, expected_records, free_port, read_jsonl, wait_until
+from conftest import ROOT, Server, expected_records, free_port, read_jsonl, recipe, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -54,12 +54,16 @@ def test_deploy_and_schedule_through_scrapyd(scrapyd: str, snapshot_server: Serv
     assert added["status"] == "ok", added
     assert requests.get(f"{scrapyd}/listspiders.json", params={"project": "arabtoday"},
                         timeout=30).json()["spiders"] == ["arabtoday"]
-    output = tmp_path / "out" / "arabtoday.jsonl"
-    settings = [f"ARABTODAY_DEFAULT_FEED={output}", f"ARABTODAY_STATE_DIR={tmp_path / 'state'}",
-                "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "ARABTODAY_RETRY_BACKOFF_BASE=0"]
-    job = requests.post(f"{scrapyd}/schedule.json", data={
-        "project": "arabtoday", "spider": "arabtoday", "base_url": snapshot_server.base, "setting": settings,
-    }, timeout=30).json()
+    # the README's curl line as written, pointed at this scrapyd, these paths and the copy on loopback;
+    # only the politeness delays off
+    curl = recipe("scrapyd").split("scrapyd-deploy", 1)[1].split("\n", 1)[1]
+    curl = (curl.replace("http://127.0.0.1:6800", scrapyd).replace("/srv/arabtoday/state", str(tmp_path / "state"))
+            .replace("/srv/out", str(tmp_path / "out")))
+    curl += (f" -d base_url={snapshot_server.base} -d setting=DOWNLOAD_DELAY=0 -d setting=AUTOTHROTTLE_ENABLED=False"
+             " -d setting=ARABTODAY_RETRY_BACKOFF_BASE=0.2")
+    scheduled = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=60, check=False)
+    assert scheduled.returncode == 0, scheduled.stderr
+    job = json.loads(scheduled.stdout)
     assert job["status"] == "ok", job
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
@@ -69,6 +73,9 @@ def test_deploy_and_schedule_through_scrapyd(scrapyd: str, snapshot_server: Serv
         time.sleep(0.5)
     else:
         pytest.fail(f"scrapyd job did not finish: {json.dumps(jobs)}")
+    outputs = list((tmp_path / "out").glob("arabtoday-*.jsonl"))
+    assert len(outputs) == 1, "%(time)s was expanded into one file name"
+    output = outputs[0]
     records = read_jsonl(output)
     expected = {k for k, v in expected_records(snapshot_server.base).items() if not v["duplicate_of"]}
     assert {r["id"] for r in records} == expected
