@@ -142,6 +142,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import tempfile
     import time
 
+    from arabtoday.commandline import NO_POLITENESS, crawl_command
     from arabtoday.devserver import ServerDidNotStart, start_in_background
     from arabtoday.extensions import format_report
 
@@ -155,10 +156,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         try:
             out = args.output / f"arabtoday-demo-{time.strftime('%Y%m%dT%H%M%S')}.jsonl"
             print(f"demo: serving {args.site} at {base}; crawling it into {out}", flush=True)
-            cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={base}", "-O", str(out),
-                   "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-                   "-s", "ARABTODAY_RETRY_BACKOFF_BASE=0", "-s", "LOG_LEVEL=WARNING",
-                   "-s", f"ARABTODAY_STATE_DIR={args.state}"]
+            cmd = crawl_command(base, out, settings={**NO_POLITENESS, "LOG_LEVEL": "WARNING",
+                                                     "ARABTODAY_STATE_DIR": args.state})
             code = subprocess.call(cmd, cwd=root, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         finally:
             server.terminate()

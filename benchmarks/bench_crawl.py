@@ -30,12 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from arabtoday.commandline import NO_POLITENESS, crawl_command  # noqa: E402
 from benchmarks.generate_site import generate  # noqa: E402
 from tests.conftest import Server, start_server  # noqa: E402
 
 CONCURRENCY = 16
-FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS": str(CONCURRENCY),
-        "CONCURRENT_REQUESTS_PER_DOMAIN": str(CONCURRENCY), "ARABTODAY_RETRY_BACKOFF_BASE": "0",
+FAST = {**NO_POLITENESS, "CONCURRENT_REQUESTS": str(CONCURRENCY), "CONCURRENT_REQUESTS_PER_DOMAIN": str(CONCURRENCY),
         "LOG_LEVEL": "WARNING"}
 
 
@@ -47,9 +47,9 @@ def full_crawl(server: Server, work: Path, name: str, extra: dict[str, str] | No
                profile: Path | None = None) -> dict:
     out = work / f"{name}.jsonl"
     settings = {**FAST, "ARABTODAY_STATE_DIR": str(work / f"{name}-state"), **(extra or {})}
-    prefix = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "scrapy"] if profile else \
-        [sys.executable, "-m", "scrapy"]
-    cmd = [*prefix, "crawl", "arabtoday", "-a", f"base_url={server.base}", "-O", str(out), *settings_args(settings)]
+    cmd = crawl_command(server.base, out, settings=settings)
+    if profile:  # python -m cProfile -o FILE -m scrapy crawl ...
+        cmd = [cmd[0], "-m", "cProfile", "-o", str(profile), *cmd[1:]]
     subprocess.run(cmd, cwd=ROOT, check=True)
     report = json.loads(out.with_name(out.name + ".report.json").read_text("utf-8"))
     report["records"] = sum(1 for _ in out.open("rb"))
@@ -140,10 +140,9 @@ def bench_workers(counts: list[int], n: int, work: Path, redis_url: str) -> None
             for i in range(count):
                 role = "seed" if i == 0 else "worker"
                 out = work / f"w{count}-{i}.jsonl"
-                procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={server.base}",
-                     "-a", f"role={role}", "-O", str(out), *settings_args(
-                         {**settings, "ARABTODAY_STATE_DIR": str(work / f"w{count}-{i}-state")})], cwd=ROOT))
+                procs.append(subprocess.Popen(crawl_command(
+                    server.base, out, f"role={role}",
+                    settings={**settings, "ARABTODAY_STATE_DIR": str(work / f"w{count}-{i}-state")}), cwd=ROOT))
             for proc in procs:
                 proc.wait()
             reports = [json.loads((work / f"w{count}-{i}.jsonl.report.json").read_text()) for i in range(count)]

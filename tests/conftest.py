@@ -10,7 +10,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,19 +18,14 @@ from typing import Any
 
 import pytest
 
+from arabtoday.commandline import NO_POLITENESS, crawl_command
 from arabtoday.devserver import start_in_background
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT / "snapshot" / "www"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXPECTED = FIXTURES / "expected.jsonl"
-FAST = {
-    "DOWNLOAD_DELAY": "0",
-    "AUTOTHROTTLE_ENABLED": "False",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
-    "ARABTODAY_RETRY_BACKOFF_BASE": "0",
-    "LOG_LEVEL": "INFO",
-}
+FAST = {**NO_POLITENESS, "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "LOG_LEVEL": "INFO"}
 
 
 def expected_records(base: str) -> dict[str, dict[str, Any]]:
@@ -126,12 +120,8 @@ class CrawlResult:
 def crawl(base: str, output: Path, *args: str, settings: dict[str, str] | None = None,
           timeout: float = 300, env: dict[str, str] | None = None) -> CrawlResult:
     """``scrapy crawl arabtoday -a base_url=BASE -O OUTPUT`` in a subprocess."""
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={base}", "-O", str(output)]
     isolated = {"ARABTODAY_STATE_DIR": str(output.parent / "state")}  # never the project's own state
-    for name, value in {**FAST, **isolated, **(settings or {})}.items():
-        cmd += ["-s", f"{name}={value}"]
-    for arg in args:
-        cmd += ["-a", arg]
+    cmd = crawl_command(base, output, *args, settings={**FAST, **isolated, **(settings or {})})
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
                           env={**os.environ, **(env or {})})
     result = CrawlResult(proc.returncode, output, proc.stdout + proc.stderr)

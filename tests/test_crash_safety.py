@@ -7,12 +7,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from arabtoday.commandline import crawl_command
 from arabtoday.dedup import Fingerprinter
 from arabtoday.state import recover
 from arabtoday.state.sqlite import SqliteStore
@@ -32,10 +32,7 @@ def lines_in(path: Path) -> int:
 
 
 def crawl_and_kill(base: str, output: Path, state: Path, after_lines: int) -> None:
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={base}", "-O", str(output),
-           "-s", f"ARABTODAY_STATE_DIR={state}"]
-    for name, value in SLOW.items():
-        cmd += ["-s", f"{name}={value}"]
+    cmd = crawl_command(base, output, settings={"ARABTODAY_STATE_DIR": state, **SLOW})
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     try:
@@ -94,11 +91,9 @@ def test_jobdir_pause_and_resume(snapshot_server: Server, tmp_path: Path) -> Non
     """Ctrl-C (SIGINT) pauses a JOBDIR crawl; the same command resumes it."""
     state, jobdir = tmp_path / "state", tmp_path / "job"
     first = tmp_path / "part1.jsonl"
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={snapshot_server.base}",
-           "-s", f"ARABTODAY_STATE_DIR={state}", "-s", f"JOBDIR={jobdir}"]
     # slow enough that the interruption lands mid-crawl (with JOBDIR the whole frontier is queued at once)
-    for name, value in {**SLOW, "DOWNLOAD_DELAY": "0.2", "CONCURRENT_REQUESTS": "2"}.items():
-        cmd += ["-s", f"{name}={value}"]
+    cmd = crawl_command(snapshot_server.base, None, settings={
+        "ARABTODAY_STATE_DIR": state, "JOBDIR": jobdir, **SLOW, "DOWNLOAD_DELAY": "0.2", "CONCURRENT_REQUESTS": "2"})
     proc = subprocess.Popen([*cmd, "-O", str(first)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while lines_in(first) < 3 and proc.poll() is None and time.monotonic() < deadline:
