@@ -161,6 +161,8 @@ class Progress:
         if interval <= 0:
             raise NotConfigured(f"{SETTING} is {interval}: no progress line")
         ext = cls(crawler, interval, sys.stderr, bar_wanted(sys.stderr, os.environ))
+        logger.debug("progress every %s s; live bar: %s", interval, "yes" if ext.show_bar else
+                     "no (stderr is not a terminal that gets the log, or CI is set)")
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -199,9 +201,9 @@ class Progress:
             return
         snap = snapshot(self.crawler.stats.get_stats())
         self.bar.total = snap.total or None
-        self.bar.n = snap.done
-        self.bar.set_postfix_str(f"fetched {snap.fetched:,}, emitted {snap.emitted:,}, failed {snap.failed:,}",
+        self.bar.set_postfix_str(f"fetched {snap.fetched:,} pages, emitted {snap.emitted:,}, failed {snap.failed:,}",
                                  refresh=False)
+        self.bar.update(snap.done - self.bar.n)  # through update(), so that tqdm measures the rate
         self.bar.refresh()
 
     def spider_closed(self) -> None:

@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -53,7 +54,15 @@ EXIT_STATUS_STAT = "arabtoday/exit_status"
 ACCOUNTING_ERROR = "arabtoday/errors/accounting"
 LOG_ERROR = "arabtoday/errors/log/{source}"  # ERROR lines from outside our code that nothing else counted
 OUR_LOGGERS = "arabtoday"  # our modules and the spider's own logger: they count what they log
-ERROR_LEVELS = ("ERROR", "CRITICAL")
+# Where an exception nobody handled is logged: such a line is an internal error (or a failed write).
+UNHANDLED_SOURCES = frozenset({"scrapy.utils.signal", "scrapy.core.scraper", "scrapy.core.engine", "asyncio",
+                               "twisted", "scrapy.extensions.feedexport"})
+# ERROR lines of other code that always come with a second, counted report of the same failure.
+COUNTED_ELSEWHERE = {
+    # "Gave up retrying": the request then fails to its errback (the spider counts it) or to the
+    # robots.txt middleware (which logs its own ERROR line, counted as log/...robotstxt).
+    "scrapy.downloadermiddlewares.retry",
+}
 
 # Where each article page a run reached may end (docs/CONTRACTS.md, "Accounting").
 ARTICLES = "arabtoday/articles/"
@@ -236,9 +245,8 @@ def format_report(report: Mapping[str, Any]) -> str:
                        ("errors", "errors")):
         lines.append(_count_line(title, report.get(key) or {}))
     log_count = report.get("log_count") or {}
-    if log_count:
-        lines.append("  log lines   " + ", ".join(f"{k} {log_count[k]}" for k in ("CRITICAL", "ERROR", "WARNING")
-                                                  if k in log_count) or "  log lines   none above INFO")
+    loud = ", ".join(f"{k} {log_count[k]}" for k in ("CRITICAL", "ERROR", "WARNING") if k in log_count)
+    lines.append(f"  log lines   {loud or 'none above INFO'}")
     fb = report.get("fallbacks") or {}
     if fb.get("pages"):
         lines.append(f"  fallbacks   {fb['pages']} pages ({fb.get('ratio', 0):.0%})"
@@ -393,7 +401,9 @@ class ErrorLineCounter(logging.Handler):
     Our own code counts a stat with every ERROR it logs (that stat is the
     error's kind); other code's ERROR lines (an exception in a callback, a
     feed that could not be stored, a failed robots.txt) would otherwise reach
-    only ``log_count/ERROR`` and be lost to the report.
+    only ``log_count/ERROR`` and be lost to the report. Lines that always
+    precede a counted report of the same failure (:data:`COUNTED_ELSEWHERE`)
+    are left out, so that each error is counted once.
     """
 
     def __init__(self, stats: Any) -> None:
@@ -402,9 +412,30 @@ class ErrorLineCounter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         name = record.name or "root"
-        if name == OUR_LOGGERS or name.startswith(OUR_LOGGERS + "."):
+        if name == OUR_LOGGERS or name.startswith(OUR_LOGGERS + ".") or name in COUNTED_ELSEWHERE:
             return
         self.stats.inc_value(LOG_ERROR.format(source=name))
+        cause = error_line_cause(record)
+        if cause is not None:
+            mark(self.stats, cause)
+
+
+def error_line_cause(record: logging.LogRecord) -> ExitStatus | None:
+    """The exit status an uncounted ERROR line stands for, if any.
+
+    An exception that escaped into Scrapy's machinery (a signal handler, a
+    callback or pipeline, an asyncio task) is a failure nobody handled: an
+    I/O error there is a write that failed (an output that cannot be opened
+    or written, exit 4), anything else an internal error (exit 1). ERROR
+    lines about the network (robots.txt, downloads) change no status: what
+    they cost is in the article buckets.
+    """
+    if record.name not in UNHANDLED_SOURCES:
+        return None
+    exc = record.exc_info[1] if record.exc_info else None
+    if isinstance(exc, OSError) and not isinstance(exc, ConnectionError):
+        return ExitStatus.WRITE_FAILED
+    return ExitStatus.INTERNAL_ERROR
 
 
 class RunReport:
@@ -505,9 +536,11 @@ class RunReport:
                             run=self.run_context(), charts=self.aggregates.as_dict())
 
     @staticmethod
-    def _settle(stats: Any) -> None:
+    def _settle(stats: Any) -> int:
+        """Compute the exit status from the stats as they are now, and store it (the crawl command exits with it)."""
         code, _ = exit_status(stats.get_stats())
         stats.set_value(EXIT_STATUS_STAT, int(code))
+        return int(code)
 
     def _write(self, report: dict[str, Any], path: Path) -> None:
         """HTML first, then the JSON with the final status: a failed write is one ERROR line and exit status 4."""
@@ -527,7 +560,67 @@ class RunReport:
         logger.info("run report written to %s (and %s)", path, html.name)
 
     def _write_failed(self, what: str, path: Path, exc: OSError) -> None:
-        logger.error("cannot write the %s to %s: %s", what, path, exc.strerror or exc)
         mark(self.crawler.stats, ExitStatus.WRITE_FAILED)
-        self._settle(self.crawler.stats)
+        code = self._settle(self.crawler.stats)
+        logger.error("cannot write the %s to %s: %s (the run exits %d)", what, path, exc.strerror or exc, code)
 
+
+
+# -- printing (and rendering) a saved report ---------------------------------------------------------------------------
+
+class NotAReport(ValueError):
+    """A file that is not a run report this code can read."""
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    """A report JSON from disk, or :class:`NotAReport` saying why not (unreadable, not JSON, not a report)."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise NotAReport(f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise NotAReport(f"not UTF-8 text: {exc.reason}") from None
+    except ValueError as exc:
+        raise NotAReport(f"not JSON: {exc}") from None
+    if not isinstance(data, dict) or not ({"report_format", "emitted"} & data.keys()):
+        raise NotAReport("not a run report (no 'report_format' or 'emitted' key)")
+    return data
+
+
+def report_command(path: Path, html: Path | None = None, out: Any = None, err: Any = None) -> int:
+    """``python -m arabtoday report FILE.report.json [--html OUT.html]``: print the text block; render the HTML.
+
+    Exit status: 0 done, 1 the HTML could not be written, 2 the file is not a readable report.
+    """
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        report = load_report(path)
+    except NotAReport as exc:
+        print(f"report: {path}: {exc}", file=err)
+        return 2
+    print(format_report(report), file=out)
+    if html is not None:
+        from arabtoday.report_html import write_html
+
+        try:
+            write_html(report, html)
+        except OSError as exc:
+            print(f"report: cannot write {html}: {exc.strerror or exc}", file=err)
+            return 1
+        print(f"HTML report written to {html}", file=out)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m arabtoday.report FILE [--html OUT]`` (the same as the ``report`` command of the helper CLI)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m arabtoday.report", description="print a run report")
+    parser.add_argument("path", type=Path, help="a run's .report.json")
+    parser.add_argument("--html", type=Path, help="also render the self-contained HTML report to this file")
+    args = parser.parse_args(argv)
+    return report_command(args.path, args.html)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
