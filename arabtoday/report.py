@@ -29,14 +29,15 @@ import os
 import re
 import sys
 import time
+from bisect import bisect_left
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import scrapy
-from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
@@ -272,22 +273,22 @@ class Aggregates:
 
     def add_record(self, item: Any) -> None:
         """Count one emitted record: its published day × edition × extractor, and which fields it filled."""
-        adapter = ItemAdapter(item)
-        day = _day(adapter.get("published_at"))
+        get = item.get if isinstance(item, Mapping) else partial(getattr, item)  # no ItemAdapter: a hot path
+        day = _day(get("published_at", None))
         if day not in self.published and len(self.published) >= MAX_DAYS:
             day = OTHER_DAYS
         by_lang = self.published.setdefault(day, {})
-        by_extractor = by_lang.setdefault(str(adapter.get("lang") or "unknown"), {})
-        extractor = str(adapter.get("extractor") or "unknown")
+        by_extractor = by_lang.setdefault(str(get("lang", None) or "unknown"), {})
+        extractor = str(get("extractor", None) or "unknown")
         by_extractor[extractor] = by_extractor.get(extractor, 0) + 1
         self.records += 1
         for name in self.fields:
-            if _filled(adapter.get(name)):
+            if _filled(get(name, None)):
                 self.fields[name] += 1
 
     def add_latency(self, seconds: float) -> None:
         """Count one download time in its bin (the last bin is "longer than the last bound")."""
-        index = next((i for i, bound in enumerate(LATENCY_BOUNDS) if seconds <= bound), len(LATENCY_BOUNDS))
+        index = bisect_left(LATENCY_BOUNDS, seconds)  # the first bound >= seconds
         self.latency_counts[index] += 1
         self.latency_total += seconds
         self.latency_max = max(self.latency_max, seconds)

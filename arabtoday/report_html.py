@@ -26,8 +26,8 @@ from arabtoday.report import BUCKETS, atomic_write_text
 
 CHARTS = ("published", "extractors", "reasons", "coverage", "latency")
 CHART_TITLES = {
-    "published": "Articles per published day and edition",
-    "extractors": "Extractor mix over time (share of records per day)",
+    "published": "Articles per published day (month, year for long spans) and edition",
+    "extractors": "Extractor mix over time (share of records per period: a redesign shows as a step)",
     "reasons": "Where article pages ended, other than emitted",
     "coverage": "Field coverage (share of emitted records with the field filled)",
     "latency": "Response times (download latency)",
@@ -126,8 +126,8 @@ _SCRIPT = r"""
 "use strict";
 (function () {
   const NS = "http://www.w3.org/2000/svg";
-  const W = %(width)d, H = %(height)d, M = {left: 48, right: 16, top: 22, bottom: 34};
-  const MAX_DAY_BARS = 120, MAX_ROWS = 24;
+  const W = %(width)d, H = %(height)d, M = {left: 48, right: 36, top: 22, bottom: 34};
+  const MAX_DAY_BARS = 120, MAX_ROWS = 24, CHAR_WIDTH = 6.5, LABEL_GAP = 12;
   const COLORS = ["#2563eb", "#d97706", "#059669", "#7c3aed", "#dc2626", "#0891b2", "#65a30d", "#db2777"];
   const BUCKET_COLORS = {failed: "#dc2626", dropped: "#d97706", duplicate: "#7c3aed", skipped: "#6b7280",
                          unfinished: "#0891b2"};
@@ -181,12 +181,12 @@ _SCRIPT = r"""
         marks += 1;
       });
     });
-    const labels = categories.length <= 12 ? categories.map((_, i) => i)
-                                           : [0, Math.floor(categories.length / 2), categories.length - 1];
-    const anchor = (i) => (categories.length <= 12 ? "middle" : i === 0 ? "start" : i === categories.length - 1
-                                                                 ? "end" : "middle");
+    // every k-th label, k as small as lets them stand side by side without touching
+    const longest = Math.max(...categories.map((c) => String(c.label).length), 1);
+    const every = Math.max(1, Math.ceil((CHAR_WIDTH * longest + LABEL_GAP) / step));
+    const labels = categories.map((_, i) => i).filter((i) => i %% every === 0);
     labels.forEach((i) => el(svg, "text", {x: M.left + i * step + step / 2, y: H - M.bottom + 14,
-                                           "text-anchor": anchor(i)}, categories[i].label));
+                                           "text-anchor": "middle"}, categories[i].label));
     legend(svg, series, colorOf);
     return marks;
   }
