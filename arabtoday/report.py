@@ -452,7 +452,6 @@ class RunReport:
         self.reason: str | None = None
         self.aggregates = Aggregates()
         self.error_lines = ErrorLineCounter(crawler.stats)
-        self.written = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunReport:
@@ -504,9 +503,6 @@ class RunReport:
     def engine_stopped(self) -> None:
         """Everything has closed (feeds, state): settle the status, log the block, write the files."""
         logging.getLogger().removeHandler(self.error_lines)
-        if self.written:
-            return
-        self.written = True
         stats = self.crawler.stats
         if self.reason is not None:
             stats.set_value("finish_reason", self.reason)
@@ -548,8 +544,10 @@ class RunReport:
         from arabtoday.report_html import write_html
 
         html = html_path_for(path)
+        html_written = False
         try:
             write_html(report, html)
+            html_written = True
         except OSError as exc:
             self._write_failed("HTML run report", html, exc)
             report = self._build()
@@ -558,7 +556,7 @@ class RunReport:
         except OSError as exc:
             self._write_failed("run report", path, exc)
             return
-        logger.info("run report written to %s (and %s)", path, html.name)
+        logger.info("run report written to %s%s", path, f" and {html.name}" if html_written else "")
 
     def _write_failed(self, what: str, path: Path, exc: OSError) -> None:
         mark(self.crawler.stats, ExitStatus.WRITE_FAILED)
