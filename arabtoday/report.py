@@ -42,6 +42,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from arabtoday.accounting import article_key
 from arabtoday.items import EXPORT_FIELDS
 from arabtoday.outcome import ExitStatus, exit_status, mark
 from arabtoday.stats import Stat
@@ -58,6 +59,7 @@ OUR_LOGGERS = "arabtoday"  # our modules and the spider's own logger: they count
 # Where an exception nobody handled is logged: such a line is an internal error (or a failed write).
 UNHANDLED_SOURCES = frozenset({"scrapy.utils.signal", "scrapy.core.scraper", "scrapy.core.engine", "asyncio",
                                "twisted", "scrapy.extensions.feedexport"})
+SCRAPER = "scrapy.core.scraper"  # logs the exceptions of callbacks and item pipelines
 # ERROR lines of other code that always come with a second, counted report of the same failure.
 COUNTED_ELSEWHERE = {
     # "Gave up retrying": the request then fails to its errback (the spider counts it) or to the
@@ -190,9 +192,9 @@ def build_report(stats: Mapping[str, Any], duration: float, fallback_ratio_alarm
             "new": int(stats.get(Stat.EMITTED_NEW, 0)),
             "updated": int(stats.get(Stat.EMITTED_UPDATED, 0)),
         },
-        "skipped": _group(stats, PREFIX + "skipped/"),
-        "duplicates": _group(stats, PREFIX + "duplicates/"),
-        "dropped": _group(stats, PREFIX + "dropped/"),
+        "skipped": {**_group(stats, PREFIX + "discovery/skipped/"), **_group(stats, ARTICLES + "skipped/")},
+        "duplicates": _group(stats, ARTICLES + "duplicate/"),
+        "dropped": _group(stats, ARTICLES + "dropped/"),
         "fallbacks": {
             "pages": fallback,
             "ratio": round(ratio, 3),
@@ -415,10 +417,23 @@ class ErrorLineCounter(logging.Handler):
         name = record.name or "root"
         if name == OUR_LOGGERS or name.startswith(OUR_LOGGERS + ".") or name in COUNTED_ELSEWHERE:
             return
+        if name == SCRAPER and about_an_article(record):
+            return  # the ledger counted it: failed/parse, failed/pipeline/<error>
         self.stats.inc_value(LOG_ERROR.format(source=name))
         cause = error_line_cause(record)
         if cause is not None:
             mark(self.stats, cause)
+
+
+def about_an_article(record: logging.LogRecord) -> bool:
+    """Whether a Scrapy scraper ERROR line (a callback's or a pipeline's exception) is about an article page,
+    which the ledger then closes in the ``failed`` bucket: read from the record's request or item."""
+    args = record.args if isinstance(record.args, Mapping) else {}
+    request = args.get("request")
+    if request is not None and getattr(request, "meta", {}).get("article_id"):
+        return True
+    item = getattr(record, "item", None) or args.get("item")
+    return item is not None and article_key(item) is not None
 
 
 def error_line_cause(record: logging.LogRecord) -> ExitStatus | None:

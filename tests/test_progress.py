@@ -91,6 +91,13 @@ def test_progress_lines_at_the_cadence_set(snapshot_server: Server, tmp_path: Pa
     fetched = [int(m["fetched"].replace(",", "")) for m in lines]
     assert fetched == sorted(fetched)
     assert fetched[-1] == result.report["pages_fetched"]  # the last line is written at close
+    done = [int(m["done"].replace(",", "")) for m in lines]
+    assert done == sorted(done)
+    acc = result.report["accounting"]
+    settled = acc["sum"] - sum(acc["unfinished"].values())
+    assert done[-1] == settled == acc["requested"]  # a finished run: every article page reached is done
+    assert lines[-1]["total"] is not None and int(lines[-1]["total"].replace(",", "")) == acc["requested"]
+    assert re.search(r"articles/min; ETA \d+:\d\d", result.log)  # once a rate is known, a time left
     assert "\r" not in result.log and not BAR.search(result.log)  # stderr is a pipe: no bar
 
 

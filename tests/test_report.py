@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scrapy import Request
 
 from arabtoday import report as report_module
 from arabtoday.offline import DictStats
@@ -130,6 +131,19 @@ def test_error_lines_of_other_code_are_counted_by_logger_ours_are_not() -> None:
         "arabtoday/errors/log/scrapy.core.scraper": 1,
         "arabtoday/exit/internal_error": 1,  # an exception nobody handled
     }
+
+
+def test_a_callback_error_on_an_article_is_left_to_the_ledger() -> None:
+    """Scrapy logs an exception in a callback or pipeline; the ledger counts it as failed when it is about
+    an article page; otherwise (a listing, a feed) only the log line tells, and it is counted."""
+    stats = Stats({})
+    counter = ErrorLineCounter(stats)
+    message = "Spider error processing %(request)s (referer: %(referer)s)"
+    for meta in ({"article_id": "en-104257"}, {"source": "listing"}):
+        request = Request("http://127.0.0.1:9/x", meta=meta)
+        counter.handle(logging.LogRecord("scrapy.core.scraper", logging.ERROR, __file__, 1, message,
+                                         ({"request": request, "referer": None},), None))
+    assert stats.get_stats() == {"arabtoday/errors/log/scrapy.core.scraper": 1, "arabtoday/exit/internal_error": 1}
 
 
 def test_an_unhandled_io_error_is_a_failed_write() -> None:
@@ -269,6 +283,10 @@ def test_report_of_a_full_crawl(full_crawl: CrawlResult, snapshot_server: Server
     assert set(report["accounting"]) == {"requested", "emitted", "skipped", "duplicate", "dropped", "failed",
                                          "unfinished", "sum", "difference"}
     assert report["exit_status"] == {"code": 0, "reason": "finished: nothing lost"}
+    acc = report["accounting"]
+    assert acc["emitted"] == len(full_crawl.records)
+    assert acc["duplicate"] == {"exact": 1}
+    assert acc["requested"] == acc["sum"] == len(full_crawl.records) + 1 and acc["difference"] == 0
     assert report["stats"]["arabtoday/exit_status"] == 0
     assert report["stats"]["finish_reason"] == "finished"
     assert report["errors"] == {}
@@ -291,20 +309,21 @@ def test_report_of_a_full_crawl(full_crawl: CrawlResult, snapshot_server: Server
 
 @pytest.mark.e2e
 def test_error_lines_from_other_code_are_counted_once(tmp_path: Path) -> None:
-    """robots.txt unreachable: Scrapy logs "Gave up retrying" and then "Error downloading" for the same
-    failure; the report counts the second only, by its logger."""
+    """robots.txt cut short (no retry): Scrapy logs "Gave up retrying" and then "Error downloading" for
+    the same failure; the report counts the second only, by its logger."""
     root = copy_site(tmp_path)
     meta = site_meta(root)
-    meta.setdefault("redirects", {})["/robots.txt"] = "http://127.0.0.1:9/robots.txt"  # nothing listens on 9
+    meta.setdefault("faults", {})["/robots.txt"] = "truncate-once"  # the spider's own later fetch is whole
     write_site_meta(root, meta)
     server = start_server(root, tmp_path)
     try:
-        result = crawl(server.base, tmp_path / "out.jsonl", "max_articles=2", settings={"RETRY_TIMES": "1"})
+        result = crawl(server.base, tmp_path / "out.jsonl", "max_articles=2", settings={"RETRY_TIMES": "0"})
     finally:
         server.stop()
     errors = result.report["errors"]
     robots_lines = result.log.count("[scrapy.downloadermiddlewares.robotstxt] ERROR")
-    assert robots_lines >= 1
+    assert robots_lines == 1
+    assert "[scrapy.downloadermiddlewares.retry] ERROR: Gave up retrying" in result.log
     assert errors == {"log/scrapy.downloadermiddlewares.robotstxt": robots_lines}
     assert result.report["log_count"]["ERROR"] >= robots_lines
 
@@ -315,7 +334,8 @@ def test_report_is_written_when_the_output_cannot_be(tmp_path: Path, snapshot_se
     blocker.write_text("x")
     report_path = tmp_path / "reports" / "run.report.json"
     result = crawl(snapshot_server.base, blocker / "out.jsonl", "max_articles=2",
-                   settings={"ARABTODAY_REPORT_PATH": str(report_path)})
+                   settings={"ARABTODAY_REPORT_PATH": str(report_path), "ARABTODAY_STATE_DIR": str(tmp_path / "s")})
+    assert result.returncode == ExitStatus.WRITE_FAILED, result.log[-3000:]
     report = json.loads(report_path.read_text("utf-8"))
     assert report["exit_status"]["code"] == ExitStatus.WRITE_FAILED
     assert report["errors"], "the failed output write is not in the errors"
@@ -335,6 +355,7 @@ def test_report_that_cannot_be_written_is_one_error_line_and_exit_status_4(
     assert len(lines) == 2, lines  # the HTML, then the JSON: one line each
     assert "ERROR" in lines[-1] and "run report to" in lines[-1] and "(the run exits 4)" in lines[-1]
     assert len(result.records) == 2  # the output itself is fine
+    assert result.returncode == ExitStatus.WRITE_FAILED
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
 
 
@@ -356,8 +377,12 @@ def test_report_is_written_when_the_run_is_interrupted(tmp_path: Path, snapshot_
         time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=60)
+    assert proc.returncode == ExitStatus.INTERRUPTED_INT
     report = json.loads(out.with_name(out.name + ".report.json").read_text("utf-8"))
     assert report["finish_reason"] == "shutdown"
+    assert report["exit_status"]["code"] == ExitStatus.INTERRUPTED_INT
+    acc = report["accounting"]
+    assert acc["difference"] == 0 and acc["requested"] == acc["sum"]  # what was in flight is "unfinished"
     assert report["emitted"]["total"] >= 1
     assert out.with_name(out.name + ".report.html").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
