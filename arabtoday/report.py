@@ -105,11 +105,14 @@ def _total(stats: Mapping[str, Any], prefix: str) -> int:
 
 # -- accounting ----------------------------------------------------------------------------------------------------
 
-def accounting(stats: Mapping[str, Any]) -> dict[str, Any]:
+def accounting(stats: Mapping[str, Any], checked: bool = True) -> dict[str, Any]:
     """``requested`` against the sum of the buckets every article page ends in.
 
     A difference means an article was lost (or counted twice) somewhere
     between request and output: the run then exits 1 (docs/CONTRACTS.md).
+    ``checked`` is False for a worker of a distributed crawl: the requests it
+    makes go to the shared queue and other workers settle them, so only the
+    sum over all workers can add up.
     """
     result: dict[str, Any] = {"requested": int(stats.get(REQUESTED, 0)), "emitted": int(stats.get(EMITTED, 0))}
     total = result["emitted"]
@@ -118,17 +121,26 @@ def accounting(stats: Mapping[str, Any]) -> dict[str, Any]:
         total += sum(int(v) for v in result[bucket].values())
     result["sum"] = total
     result["difference"] = result["requested"] - total
+    result["checked"] = checked
     return result
 
 
-def check_accounting(stats: Any) -> dict[str, Any]:
+def accounting_error(acc: Mapping[str, Any]) -> bool:
+    return bool(acc["difference"]) and acc.get("checked", True)
+
+
+def check_accounting(stats: Any, checked: bool = True) -> dict[str, Any]:
     """Set ``arabtoday/errors/accounting`` and log the numbers at ERROR when the buckets do not add up.
 
     Called on the live stats collector before the exit status is computed, so
     that the status (1) and the report agree.
     """
-    acc = accounting(stats.get_stats())
-    if acc["difference"]:
+    acc = accounting(stats.get_stats(), checked)
+    if acc["difference"] and not checked:
+        logger.info("accounting not checked for one worker of a distributed crawl: %d article(s) requested here, "
+                    "%d settled here (each worker settles what it takes from the shared queue)",
+                    acc["requested"], acc["sum"])
+    if accounting_error(acc):
         stats.set_value(ACCOUNTING_ERROR, 1)
         logger.error("accounting does not add up: %d article(s) requested, %d in the buckets (emitted %d, %s): "
                      "difference %d", acc["requested"], acc["sum"], acc["emitted"],
@@ -147,7 +159,7 @@ def errors_by_kind(stats: Mapping[str, Any], acc: Mapping[str, Any] | None = Non
     for prefix in (PREFIX + "errors/", ARTICLES + "failed/"):
         for kind, value in _group(stats, prefix).items():
             errors[kind] = errors.get(kind, 0) + int(value)
-    if acc is not None and acc["difference"] and "accounting" not in errors:
+    if acc is not None and accounting_error(acc) and "accounting" not in errors:
         errors["accounting"] = 1
     return dict(sorted(errors.items()))
 
@@ -156,16 +168,17 @@ def errors_by_kind(stats: Mapping[str, Any], acc: Mapping[str, Any] | None = Non
 
 def build_report(stats: Mapping[str, Any], duration: float, fallback_ratio_alarm: float = 0.5,
                  fallback_min_pages: int = 5, *, run: Mapping[str, Any] | None = None,
-                 charts: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                 charts: Mapping[str, Any] | None = None, accounting_checked: bool = True) -> dict[str, Any]:
     """The report as a plain dict, from a run's stats (pure: tested without a crawl).
 
     ``run`` carries what the stats do not know (times, arguments, settings,
     output); ``charts`` the aggregates the HTML report draws
-    (:meth:`Aggregates.as_dict`).
+    (:meth:`Aggregates.as_dict`); ``accounting_checked`` is False for a
+    worker of a distributed crawl (:func:`accounting`).
     """
-    acc = accounting(stats)
+    acc = accounting(stats, accounting_checked)
     settled = dict(stats)
-    if acc["difference"]:
+    if accounting_error(acc):
         settled.setdefault(ACCOUNTING_ERROR, 1)
     code, reason = exit_status(settled)
     parsed = int(stats.get(Stat.PAGES_PARSED, 0))
@@ -242,7 +255,8 @@ def format_report(report: Mapping[str, Any]) -> str:
     acc = report.get("accounting")
     if acc:
         parts = " + ".join(f"{b} {sum(acc.get(b, {}).values())}" for b in BUCKETS)
-        verdict = "adds up" if not acc["difference"] else f"DIFFERENCE {acc['difference']}"
+        verdict = ("adds up" if not acc["difference"] else f"DIFFERENCE {acc['difference']}"
+                   if acc.get("checked", True) else "not checked (one worker of a distributed crawl)")
         lines.append(f"  accounting  requested {acc['requested']} = emitted {acc['emitted']} + {parts}: {verdict}")
     for title, key in (("skipped", "skipped"), ("duplicates", "duplicates"), ("dropped", "dropped"),
                        ("errors", "errors")):
@@ -467,6 +481,8 @@ class RunReport:
         self.reason: str | None = None
         self.aggregates = Aggregates()
         self.error_lines = ErrorLineCounter(crawler.stats)
+        # a worker of a distributed crawl settles requests other workers made, and the reverse
+        self.accounting_checked = not self.settings.get("ARABTODAY_REDIS_URL")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunReport:
@@ -523,7 +539,7 @@ class RunReport:
             stats.set_value("finish_reason", self.reason)
         if _total(stats.get_stats(), "feedexport/failed_count/"):
             mark(stats, ExitStatus.WRITE_FAILED)  # Scrapy could not store a feed: records were lost
-        check_accounting(stats)
+        check_accounting(stats, self.accounting_checked)
         self._settle(stats)
         report = self._build()
         if report["fallbacks"]["alarm"]:
@@ -545,7 +561,8 @@ class RunReport:
         return build_report(self.crawler.stats.get_stats(), duration,
                             self.settings.getfloat("ARABTODAY_FALLBACK_ALARM_RATIO"),
                             self.settings.getint("ARABTODAY_FALLBACK_ALARM_MIN_PAGES"),
-                            run=self.run_context(), charts=self.aggregates.as_dict())
+                            run=self.run_context(), charts=self.aggregates.as_dict(),
+                            accounting_checked=self.accounting_checked)
 
     @staticmethod
     def _settle(stats: Any) -> int:

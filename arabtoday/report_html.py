@@ -76,7 +76,9 @@ def _summary(report: Mapping[str, Any]) -> str:
         ("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
     ]
     acc = report.get("accounting") or {}
-    acc_class, acc_word = ("err", "does not add up") if acc.get("difference") else ("ok", "adds up")
+    acc_class, acc_word = (("warn", "not checked: one worker of a distributed crawl")
+                           if acc.get("difference") and not acc.get("checked", True)
+                           else ("err", "does not add up") if acc.get("difference") else ("ok", "adds up"))
     log_count = report.get("log_count") or {}
     settings = report.get("settings") or {}
     return f"""

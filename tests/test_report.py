@@ -90,6 +90,21 @@ def test_accounting_that_does_not_add_up_is_an_error_and_exit_status_1(caplog: p
     assert "difference 3" in line.getMessage()
 
 
+def test_a_distributed_worker_reports_its_accounting_without_checking_it(caplog: pytest.LogCaptureFixture) -> None:
+    """Its requests go to the shared queue and other workers settle them: only the crawl's sum can add up."""
+    partial = {**BALANCED, "arabtoday/articles/requested": 30}
+    report = build_report(partial, 3.0, accounting_checked=False)
+    assert report["accounting"]["difference"] == 18 and report["accounting"]["checked"] is False
+    assert "accounting" not in report["errors"]
+    assert report["exit_status"]["code"] == ExitStatus.ARTICLES_FAILED  # the failed article, not an accounting error
+    assert "not checked" in format_report(report)
+    stats = Stats(partial)
+    with caplog.at_level(logging.INFO, logger="arabtoday.report"):
+        check_accounting(stats, checked=False)
+    assert stats.get_value(ACCOUNTING_ERROR) is None
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 def test_balanced_stats_set_no_accounting_error() -> None:
     stats = Stats(BALANCED)
     check_accounting(stats)
@@ -281,7 +296,7 @@ def test_report_of_a_full_crawl(full_crawl: CrawlResult, snapshot_server: Server
     assert "SPIDER_MODULES" not in report["settings"]
     assert report["output"] == str(full_crawl.output)
     assert set(report["accounting"]) == {"requested", "emitted", "skipped", "duplicate", "dropped", "failed",
-                                         "unfinished", "sum", "difference"}
+                                         "unfinished", "sum", "difference", "checked"}
     assert report["exit_status"] == {"code": 0, "reason": "finished: nothing lost"}
     acc = report["accounting"]
     assert acc["emitted"] == len(full_crawl.records)
