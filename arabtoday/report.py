@@ -572,29 +572,28 @@ class RunReport:
         return int(code)
 
     def _write(self, report: dict[str, Any], path: Path) -> None:
-        """HTML first, then the JSON with the final status: a failed write is one ERROR line and exit status 4."""
+        """HTML first, then the JSON with the final status. Whatever failed is one ERROR line and exit status 4."""
         from arabtoday.report_html import write_html
 
         html = html_path_for(path)
-        html_written = False
+        failed: list[str] = []
         try:
             write_html(report, html)
-            html_written = True
         except OSError as exc:
-            self._write_failed("HTML run report", html, exc)
-            report = self._build()
+            failed.append(f"{html}: {exc.strerror or exc}")
+            mark(self.crawler.stats, ExitStatus.WRITE_FAILED)
+            self._settle(self.crawler.stats)
+            report = self._build()  # the JSON says the run exits 4
         try:
             atomic_write_text(path, dumps_report(report))
         except OSError as exc:
-            self._write_failed("run report", path, exc)
+            failed.append(f"{path}: {exc.strerror or exc}")
+        if not failed:
+            logger.info("run report written to %s and %s", path, html.name)
             return
-        logger.info("run report written to %s%s", path, f" and {html.name}" if html_written else "")
-
-    def _write_failed(self, what: str, path: Path, exc: OSError) -> None:
         mark(self.crawler.stats, ExitStatus.WRITE_FAILED)
         code = self._settle(self.crawler.stats)
-        logger.error("cannot write the %s to %s: %s (the run exits %d)", what, path, exc.strerror or exc, code)
-
+        logger.error("cannot write the run report (%s): the run exits %d", "; ".join(failed), code)
 
 
 # -- printing (and rendering) a saved report ---------------------------------------------------------------------------

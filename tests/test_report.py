@@ -366,9 +366,10 @@ def test_report_that_cannot_be_written_is_one_error_line_and_exit_status_4(
     blocker.write_text("x")
     result = crawl(snapshot_server.base, tmp_path / "out.jsonl", "max_articles=2",
                    settings={"ARABTODAY_REPORT_PATH": str(blocker / "run.report.json")})
-    lines = [line for line in result.log.splitlines() if "cannot write the" in line]
-    assert len(lines) == 2, lines  # the HTML, then the JSON: one line each
-    assert "ERROR" in lines[-1] and "run report to" in lines[-1] and "(the run exits 4)" in lines[-1]
+    lines = [line for line in result.log.splitlines() if "cannot write the run report" in line]
+    assert len(lines) == 1, lines  # one line, for the HTML and the JSON
+    assert "ERROR" in lines[0] and "run.report.html" in lines[0] and "run.report.json" in lines[0]
+    assert lines[0].endswith("the run exits 4")
     assert len(result.records) == 2  # the output itself is fine
     assert result.returncode == ExitStatus.WRITE_FAILED
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
