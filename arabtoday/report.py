@@ -487,7 +487,6 @@ class RunReport:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunReport:
         ext = cls(crawler)
-        logging.getLogger().addHandler(ext.error_lines)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
@@ -498,6 +497,8 @@ class RunReport:
     def spider_opened(self) -> None:
         self.started = time.monotonic()
         self.started_at = _utc_now()
+        # from here to engine_stopped only: a crawler built but never run (``extract``) counts no log lines
+        logging.getLogger().addHandler(self.error_lines)
 
     def item_scraped(self, item: Any) -> None:
         self.aggregates.add_record(item)
