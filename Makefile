@@ -24,6 +24,7 @@ lint: install
 
 test: install lint
 	bash scripts/ensure-redis.sh
+	bash scripts/ensure-chromium.sh
 	$(PY) -m pytest -q
 
 test-fast: install

@@ -129,7 +129,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from arabtoday.extensions import format_report
+    from arabtoday.report import format_report
 
     print(format_report(json.loads(args.path.read_text("utf-8"))))
     return 0
@@ -144,7 +144,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from arabtoday.commandline import NO_POLITENESS, crawl_command
     from arabtoday.devserver import ServerDidNotStart, start_in_background
-    from arabtoday.extensions import format_report
+    from arabtoday.report import format_report
 
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:

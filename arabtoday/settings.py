@@ -77,7 +77,8 @@ EXTENSIONS = {
     "arabtoday.ordering.OrderingHold": 130,
     "arabtoday.frontier.Frontier": 140,
     "arabtoday.middlewares.StreamCap": 150,
-    "arabtoday.extensions.RunReport": 500,
+    "arabtoday.report.RunReport": 500,
+    "arabtoday.progress.Progress": 510,
 }
 # Distributed mode: switched on by ARABTODAY_REDIS_URL, carries all scrapy-redis wiring.
 ADDONS = {"arabtoday.distributed.DistributedAddon": 100}
