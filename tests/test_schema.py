@@ -1,0 +1,138 @@
+"""The schema definition is the one source: the dataclass, the committed JSON
+Schema, the Arrow schema and the validator all follow it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from typing import Any
+
+import jsonschema
+import pyarrow as pa
+import pytest
+
+from arabtoday import schema
+from arabtoday.cleaning import clean
+from arabtoday.extraction import as_record, parse_page
+from arabtoday.items import EXPORT_FIELDS, INTERNAL_FIELDS, Article
+from arabtoday.validation import problem_field, validate
+from arabtoday.version import SCHEMA_VERSION
+from conftest import ROOT, SNAPSHOT
+
+COMMITTED = ROOT / "schema" / "article.schema.json"
+BASE = "http://schema.test"
+
+
+def snapshot_records() -> list[dict[str, Any]]:
+    pages = sorted(p for p in SNAPSHOT.glob("*/*/*/*/index.html") if p.parts[-4] not in ("amp", "print"))
+    return [as_record(clean(parse_page(p.read_text("utf-8").replace("__BASE__", BASE),
+                                       f"{BASE}/{p.parent.relative_to(SNAPSHOT).as_posix()}"))) for p in pages]
+
+
+RECORDS = snapshot_records()
+
+
+def test_committed_json_schema_is_current() -> None:
+    """Regenerate with: python -m arabtoday.schema --json-schema > schema/article.schema.json"""
+    assert COMMITTED.read_text("utf-8") == schema.json_schema_text(), "schema/article.schema.json is stale"
+
+
+def test_schema_command_prints_the_json_schema_and_the_markdown_table() -> None:
+    run = [sys.executable, "-m", "arabtoday.schema"]
+    printed = subprocess.run([*run, "--json-schema"], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert json.loads(printed) == json.loads(COMMITTED.read_text("utf-8"))
+    table = subprocess.run([*run, "--markdown"], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert [line.split("|")[1].strip(" `") for line in table.splitlines()[2:]] == list(EXPORT_FIELDS)
+
+
+def test_article_exports_exactly_the_schema_fields_in_order() -> None:
+    fields = dataclasses.fields(Article)
+    assert tuple(f.name for f in fields if f.name not in INTERNAL_FIELDS) == EXPORT_FIELDS
+    assert set(INTERNAL_FIELDS) == {"lastmod", "change", "requested_id"}
+    for f in fields:
+        if f.name in schema.FIELDS_BY_NAME:
+            assert f.type == schema.FIELDS_BY_NAME[f.name].annotation, f.name
+
+
+def test_json_schema_follows_the_definition() -> None:
+    js = schema.json_schema()
+    assert js["required"] == list(EXPORT_FIELDS) == list(js["properties"])
+    assert js["x-schema-version"] == SCHEMA_VERSION
+    for f in schema.FIELDS:
+        kinds = js["properties"][f.name]["type"]
+        assert ("null" in kinds) == f.nullable, f.name
+    jsonschema.Draft7Validator.check_schema(js)
+
+
+def test_arrow_schema_types_every_field() -> None:
+    arrow = schema.arrow_schema()
+    assert arrow.names == list(EXPORT_FIELDS)
+    for f in schema.FIELDS:
+        field = arrow.field(f.name)
+        assert not pa.types.is_null(field.type), f.name
+        assert field.nullable == f.nullable, f.name
+        assert str(field.type) == schema._ARROW_LABELS[f.kind.arrow], f.name  # the Markdown says what Arrow says
+    for name in schema.TIMESTAMP_FIELDS:
+        assert arrow.field(name).type == pa.timestamp("s", tz="UTC")
+    assert arrow.metadata[b"arabtoday.schema_version"] == SCHEMA_VERSION.encode()
+
+
+def test_extractor_version_is_a_field_with_a_default() -> None:
+    assert "extractor_version" in EXPORT_FIELDS
+    assert schema.DEFAULTS["extractor_version"] == ""
+    assert all("extractor_version" in r for r in RECORDS)
+
+
+# -- validation --------------------------------------------------------------------------------------------------
+
+REFERENCE = jsonschema.Draft7Validator(schema.json_schema())
+
+
+def test_every_snapshot_record_is_valid() -> None:
+    assert len(RECORDS) > 20
+    for record in RECORDS:
+        assert validate(record) == [], record["id"]
+        assert REFERENCE.is_valid(record)
+
+
+BREAKAGES = [
+    ("word_count", lambda r: r.update(word_count="12")),
+    ("word_count", lambda r: r.update(word_count=-1)),
+    ("word_count", lambda r: r.update(word_count=True)),
+    ("lang", lambda r: r.update(lang="fr")),
+    ("published_at", lambda r: r.update(published_at="15/10/2017")),
+    ("published_at", lambda r: r.update(published_at=None)),
+    ("modified_at", lambda r: r.update(modified_at="2017-10-15")),
+    ("tags", lambda r: r.update(tags=["ok", 3])),
+    ("tags", lambda r: r.update(tags="a,b")),
+    ("title", lambda r: r.update(title="")),
+    ("body", lambda r: r.pop("body")),
+    ("id", lambda r: r.update(id="104257")),
+    ("duplicate_of", lambda r: r.update(duplicate_of="original")),
+    ("content_hash", lambda r: r.update(content_hash="xyz")),
+    ("lastmod", lambda r: r.update(lastmod="2017-10-15T06:49:00Z")),  # internal: never in a record
+]
+
+
+@pytest.mark.parametrize(("field", "breakage"), BREAKAGES, ids=[f"{f}-{i}" for i, (f, _) in enumerate(BREAKAGES)])
+def test_validate_names_the_broken_field_and_agrees_with_jsonschema(field: str, breakage: Any) -> None:
+    record = dict(RECORDS[0])
+    breakage(record)
+    problems = validate(record)
+    assert [problem_field(p) for p in problems] == [field], problems
+    assert not REFERENCE.is_valid(record)
+
+
+def test_validate_lists_every_broken_field_and_shortens_values() -> None:
+    record = dict(RECORDS[0], lang="xx", word_count="many", body=12345, title="x" * 10_000)
+    record["title"] = 5
+    problems = validate(record)
+    assert sorted(problem_field(p) for p in problems) == ["body", "lang", "title", "word_count"]
+    long = dict(RECORDS[0], id="z" * 10_000)
+    assert all(len(p) < 300 for p in validate(long))
+
+
+def test_validate_refuses_what_is_not_an_object() -> None:
+    assert validate(["not", "a", "record"]) == ["record: expected an object, got list"]  # type: ignore[arg-type]
