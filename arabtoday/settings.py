@@ -72,7 +72,7 @@ FEED_EXPORTERS = {
     "csv": "arabtoday.exporters.DurableCsvExporter",
     "xml": "arabtoday.exporters.DurableXmlExporter",
 }
-FEED_EXPORT_FIELDS = list(_schema.EXPORT_FIELDS)  # the record's columns, in order, in every format (never lastmod/change)
+FEED_EXPORT_FIELDS = list(_schema.EXPORT_FIELDS)  # the record's columns in every format (never lastmod/change)
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_STORE_EMPTY = True
 
