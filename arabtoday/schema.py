@@ -71,7 +71,7 @@ class Kind:
 STRING = Kind("str", str, {"type": "string"}, "string", {"dtype": "string"})
 INT = Kind("int", int, {"type": "integer", "minimum": 0}, "int32", {"dtype": "int32"})
 TIMESTAMP = Kind("str (ISO 8601 UTC)", str, {"type": "string", "format": "date-time", "pattern": ISO_UTC_PATTERN},
-                 "timestamp", {"dtype": "timestamp[s, tz=UTC]"})
+                 "timestamp", {"dtype": "timestamp[ms, tz=UTC]"})
 STRING_LIST = Kind("list[str]", list[str], {"type": "array", "items": {"type": "string"}}, "string_list",
                    {"list": "string"})
 
@@ -168,7 +168,9 @@ def _arrow_types() -> dict[str, pa.DataType]:
     return {
         "string": pa.string(),
         "int32": pa.int32(),
-        "timestamp": pa.timestamp("s", tz="UTC"),  # seconds: what the records carry
+        # Milliseconds: Parquet has no seconds unit, and a type every reader reads back
+        # unchanged (pyarrow, pandas, polars, duckdb, datasets) is one type for all of them.
+        "timestamp": pa.timestamp("ms", tz="UTC"),
         "string_list": pa.list_(pa.string()),
     }
 
@@ -207,7 +209,7 @@ def markdown_table() -> str:
 _ARROW_LABELS = {
     "string": "string",
     "int32": "int32",
-    "timestamp": "timestamp[s, tz=UTC]",
+    "timestamp": "timestamp[ms, tz=UTC]",
     "string_list": "list<item: string>",
 }
 

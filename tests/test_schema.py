@@ -75,7 +75,7 @@ def test_arrow_schema_types_every_field() -> None:
         assert field.nullable == f.nullable, f.name
         assert str(field.type) == schema._ARROW_LABELS[f.kind.arrow], f.name  # the Markdown says what Arrow says
     for name in schema.TIMESTAMP_FIELDS:
-        assert arrow.field(name).type == pa.timestamp("s", tz="UTC")
+        assert arrow.field(name).type == pa.timestamp("ms", tz="UTC")
     assert arrow.metadata[b"arabtoday.schema_version"] == SCHEMA_VERSION.encode()
 
 
