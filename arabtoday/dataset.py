@@ -37,11 +37,11 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from arabtoday.schema import DEFAULTS, EXPORT_FIELDS, ISO_UTC_FORMAT, TIMESTAMP_FIELDS, hf_features_yaml, markdown_table
+from arabtoday.schema import DEFAULTS, EXPORT_FIELDS, TIMESTAMP_FIELDS, hf_features_yaml, markdown_table
 from arabtoday.validation import validate
 from arabtoday.version import SCHEMA_VERSION
 
@@ -195,8 +195,8 @@ def _winners(inputs: list[Path], scan: Scan) -> Iterator[dict[str, Any]]:
 def _arrow_row(record: dict[str, Any]) -> dict[str, Any]:
     row = {name: record[name] for name in EXPORT_FIELDS}
     for name in TIMESTAMP_FIELDS:
-        if row[name] is not None:
-            row[name] = datetime.strptime(row[name], ISO_UTC_FORMAT).replace(tzinfo=timezone.utc)
+        if row[name] is not None:  # validated: ISO_UTC_PATTERN; fromisoformat is C, strptime 10x slower
+            row[name] = datetime.fromisoformat(row[name].replace("Z", "+00:00"))
     return row
 
 

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 SCHEMA_ID = "https://github.com/arabtoday/arabtoday/blob/main/schema/article.schema.json"
 JSON_SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
 ISO_UTC_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"  # what arabtoday.dates.iso writes
-ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 ARTICLE_ID_PATTERN = r"^(en|ar)-[0-9]+$"
 LANGS = ("en", "ar")
 
