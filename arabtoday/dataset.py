@@ -109,13 +109,13 @@ def run_export(inputs: list[Path], out: Path, formats: list[str], *, stream: Tex
                      "all\n")
         return BAD_ARGUMENT
     scan = scan_inputs(inputs)
-    for problem in scan.problems:
-        report.write(problem + "\n")
     try:
         summary, written = _write_outputs(inputs, scan, out, wanted)
     except OSError as exc:
+        report.writelines(problem + "\n" for problem in scan.problems)
         report.write(f"export: cannot write to {out}: {exc}\n")
         return OUTPUT_FAILED
+    report.writelines(problem + "\n" for problem in scan.problems)
     report.write(f"export: {summary.records} records from {len(inputs)} file(s) ({scan.superseded} older "
                  f"versions replaced, {scan.upgraded} given new fields' defaults, {len(scan.problems)} problem(s)) "
                  f"-> {', '.join(str(p) for p in written)}\n")
@@ -201,36 +201,36 @@ def _arrow_row(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_outputs(inputs: list[Path], scan: Scan, out: Path, formats: list[str]) -> tuple[Summary, list[Path]]:
-    import pyarrow as pa
+    """Pass 2: the winning records, in batches, to every Parquet target; then the card."""
     import pyarrow.parquet as pq
 
     from arabtoday.schema import arrow_schema
 
     schema = arrow_schema()
-    targets = []
-    if "parquet" in formats:
-        targets.append(out / PARQUET_NAME)
-    if "datasets" in formats:
-        targets.append(out / DATASETS_DIR / DATASETS_SHARD)
+    targets = ([out / PARQUET_NAME] if "parquet" in formats else []) + (
+        [out / DATASETS_DIR / DATASETS_SHARD] if "datasets" in formats else [])
     for target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
     temps = [t.with_name(f".{t.name}.{os.getpid()}.tmp") for t in targets]
-    writers = [pq.ParquetWriter(t, schema, compression=COMPRESSION) for t in temps]
     summary = Summary()
     try:
-        rows: list[dict[str, Any]] = []
-        for record in _winners(inputs, scan):
-            summary.add(record)
-            rows.append(_arrow_row(record))
-            if len(rows) >= BATCH_ROWS:
-                summary.arrow_bytes += _write_batch(writers, pa.Table.from_pylist(rows, schema=schema))
-                rows = []
-        summary.arrow_bytes += _write_batch(writers, pa.Table.from_pylist(rows, schema=schema))
+        writers = [pq.ParquetWriter(t, schema, compression=COMPRESSION) for t in temps]
+        try:
+            batch: list[dict[str, Any]] = []
+            for record in _winners(inputs, scan):
+                batch.append(record)
+                if len(batch) >= BATCH_ROWS:
+                    _write_batch(writers, batch, schema, summary, scan.problems)
+                    batch = []
+            _write_batch(writers, batch, schema, summary, scan.problems)
+        finally:
+            for writer in writers:
+                writer.close()
+        for temp, target in zip(temps, targets, strict=True):
+            temp.replace(target)
     finally:
-        for writer in writers:
-            writer.close()
-    for temp, target in zip(temps, targets, strict=True):
-        temp.replace(target)
+        for temp in temps:
+            temp.unlink(missing_ok=True)  # only left when something failed: never a file that looks whole
     written = [out / PARQUET_NAME] if "parquet" in formats else []
     if "datasets" in formats:
         card = out / DATASETS_DIR / "README.md"
@@ -239,12 +239,31 @@ def _write_outputs(inputs: list[Path], scan: Scan, out: Path, formats: list[str]
     return summary, written
 
 
-def _write_batch(writers: list[Any], table: Any) -> int:
-    """Write one batch to every output; its size in memory."""
+def _write_batch(writers: list[Any], records: list[dict[str, Any]], schema: Any, summary: Summary,
+                 problems: list[str]) -> None:
+    """Convert a batch to Arrow and write it to every output.
+
+    Validation already caught what the schema can say; what Arrow alone refuses
+    (a lone surrogate in a string) sends the batch through row by row, so that
+    only the offending record is left out, with a problem line.
+    """
+    import pyarrow as pa
+
+    try:
+        table = pa.Table.from_pylist([_arrow_row(r) for r in records], schema=schema)
+    except (pa.ArrowException, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+        if len(records) == 1:
+            problems.append(f"record {records[0]['id']}: cannot be stored in Arrow ({exc}), left out")
+            return
+        for record in records:
+            _write_batch(writers, [record], schema, summary, problems)
+        return
+    for record in records:
+        summary.add(record)
+    summary.arrow_bytes += table.nbytes
     if table.num_rows:
         for writer in writers:
             writer.write_table(table)
-    return table.nbytes
 
 
 # -- the dataset card --------------------------------------------------------------------------------------------

@@ -68,7 +68,8 @@ class Kind:
 
 
 STRING = Kind("str", str, {"type": "string"}, "string", {"dtype": "string"})
-INT = Kind("int", int, {"type": "integer", "minimum": 0}, "int32", {"dtype": "int32"})
+INT32_MAX = 2**31 - 1
+INT = Kind("int", int, {"type": "integer", "minimum": 0, "maximum": INT32_MAX}, "int32", {"dtype": "int32"})
 TIMESTAMP = Kind("str (ISO 8601 UTC)", str, {"type": "string", "format": "date-time", "pattern": ISO_UTC_PATTERN},
                  "timestamp", {"dtype": "timestamp[ms, tz=UTC]"})
 STRING_LIST = Kind("list[str]", list[str], {"type": "array", "items": {"type": "string"}}, "string_list",

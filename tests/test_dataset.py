@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -238,6 +239,40 @@ def test_unknown_format_and_unwritable_output_have_their_statuses(tmp_path: Path
     blocker.write_text("not a directory")
     status, report = export([src], blocker / "out", ["parquet"])
     assert status == 4 and "cannot write" in report
+
+
+def test_a_record_arrow_cannot_store_is_left_out_alone(tmp_path: Path) -> None:
+    lone_surrogate = dict(UNIQUE[1], title="broken \ud800 text")  # valid JSON, valid to the schema, not UTF-8
+    src = tmp_path / "a.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in [UNIQUE[0], lone_surrogate, UNIQUE[2]]), "ascii")
+    status, report = export([src], tmp_path / "out", ["parquet"])
+    assert status == 1
+    assert f"record {UNIQUE[1]['id']}: cannot be stored in Arrow" in report
+    ids = pq.read_table(tmp_path / "out" / PARQUET_NAME).column("id").to_pylist()
+    assert ids == [UNIQUE[0]["id"], UNIQUE[2]["id"]]
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB filesystem, to fill for real (needs root to mount)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True,
+                          check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_full_disk_is_status_4_and_leaves_no_file_that_looks_whole(tmp_path: Path, tiny_tmpfs: Path) -> None:
+    many = [dict(r, id=f"en-{n}", lang="en") for n, r in enumerate(UNIQUE * 20, 1)]  # ~1.6 MB of text
+    status, report = export([write_jsonl(tmp_path / "big.jsonl", many)], tiny_tmpfs / "out")
+    assert status == 4, report
+    assert "cannot write" in report
+    assert [p.name for p in (tiny_tmpfs / "out").rglob("*") if p.is_file()] == []
 
 
 def test_an_empty_input_gives_empty_typed_outputs(tmp_path: Path) -> None:

@@ -101,6 +101,7 @@ BREAKAGES = [
     ("word_count", lambda r: r.update(word_count="12")),
     ("word_count", lambda r: r.update(word_count=-1)),
     ("word_count", lambda r: r.update(word_count=True)),
+    ("word_count", lambda r: r.update(word_count=2**31)),  # past int32: Arrow could not store it
     ("lang", lambda r: r.update(lang="fr")),
     ("published_at", lambda r: r.update(published_at="15/10/2017")),
     ("published_at", lambda r: r.update(published_at=None)),
