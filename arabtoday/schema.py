@@ -17,7 +17,8 @@ table and the ``Article`` dataclass cannot drift apart:
 
 Adding a field: add a :class:`Field` to ``FIELDS``, bump ``SCHEMA_VERSION`` in
 ``arabtoday/version.py``, make the parser fill it and update the golden
-fixtures. Nothing here imports pyarrow at import time: the crawl's hot path
+fixtures (a field the page gives as is: ``copied=True``, and ``RawArticle``
+carries it too). Nothing here imports pyarrow at import time: the crawl's hot path
 only needs names and the JSON Schema.
 """
 
@@ -89,6 +90,9 @@ class Field:
     # dataclass accepts its absence; the dataset export fills it in old files).
     default: Any = NO_DEFAULT
     label: str | None = None  # README type, when the kind's label says too little (an enum)
+    # The page object reads it and cleaning copies it unchanged: ``RawArticle``
+    # gets the attribute too (``arabtoday.items.copied_fields`` hands them over).
+    copied: bool = False
 
     @property
     def type_label(self) -> str:
@@ -110,16 +114,17 @@ FIELDS: tuple[Field, ...] = (
     Field("id", STRING, "`{lang}-{numeric id}`, e.g. `en-104257`: stable across runs and addresses",
           constraints={"pattern": ARTICLE_ID_PATTERN}),
     Field("url", STRING, "canonical address (the page's `rel=canonical`; tracking parameters removed; "
-          "never the AMP or print copy)", constraints={"pattern": r"^https?://\S+$"}),
-    Field("lang", STRING, "edition", constraints={"enum": list(LANGS)}, label="`en`/`ar`"),
+          "never the AMP or print copy)", constraints={"pattern": r"^https?://\S+$"}, copied=True),
+    Field("lang", STRING, "edition", constraints={"enum": list(LANGS)}, label="`en`/`ar`", copied=True),
     Field("section", STRING, "section name as the page shows it (`Middle East`, `الشرق الأوسط`)", nullable=True),
     Field("title", STRING, "headline", constraints={"minLength": 1}),
-    Field("published_at", TIMESTAMP, "publication time, `2017-10-15T06:49:00Z`; never the \"Last Updated\" clock"),
-    Field("modified_at", TIMESTAMP, "when the page's metadata says it was edited", nullable=True),
+    Field("published_at", TIMESTAMP, "publication time, `2017-10-15T06:49:00Z`; never the \"Last Updated\" clock",
+          copied=True),
+    Field("modified_at", TIMESTAMP, "when the page's metadata says it was edited", nullable=True, copied=True),
     Field("dateline", STRING, "`Kobane (Syria) - AFP`", nullable=True),
     Field("author", STRING, "the reporter a dateline names; null for agencies and \"Arab Today\"", nullable=True),
     Field("source", STRING, "agency from the source line, without its label (`AFP`, `وكالات`)", nullable=True),
-    Field("image_url", STRING, "address of the lead picture", nullable=True),
+    Field("image_url", STRING, "address of the lead picture", nullable=True, copied=True),
     Field("image_caption", STRING, "caption of the lead picture", nullable=True),
     Field("body", STRING, "paragraphs joined by a blank line; subheads kept, without AFP's `- … -`",
           constraints={"minLength": 1}),
@@ -128,9 +133,9 @@ FIELDS: tuple[Field, ...] = (
     Field("content_hash", STRING, "hash of the normalised body (case, punctuation and Arabic letter variants "
           "folded): 32 hex digits", constraints={"pattern": r"^[0-9a-f]{32}$"}),
     Field("extractor", STRING, "`article-v1` (the layout's selectors) or `fallback` (metadata + trafilatura)",
-          constraints={"minLength": 1}),
+          constraints={"minLength": 1}, copied=True),
     Field("extractor_version", STRING, "version of the extraction code that produced the record (empty in "
-          "records written before it was recorded)", default=""),
+          "records written before it was recorded)", default="", copied=True),
     Field("crawled_at", TIMESTAMP, "when the page was fetched"),
     Field("duplicate_of", STRING, "only set with `ARABTODAY_EMIT_DUPLICATES`: the id of the original",
           nullable=True, constraints={"pattern": ARTICLE_ID_PATTERN}, default=None),
@@ -142,7 +147,7 @@ TIMESTAMP_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is TI
 DEFAULTS: dict[str, Any] = {f.name: f.default for f in FIELDS if f.default is not NO_DEFAULT}
 
 
-def json_schema() -> dict[str, Any]:
+def json_schema(fields: tuple[Field, ...] = FIELDS) -> dict[str, Any]:
     """The JSON Schema (draft 7) of one record: every field required, nothing else allowed."""
     return {
         "$schema": JSON_SCHEMA_DIALECT,
@@ -151,8 +156,8 @@ def json_schema() -> dict[str, Any]:
         "description": f"One record of the arabtoday JSON Lines dataset (schema version {SCHEMA_VERSION}).",
         "x-schema-version": SCHEMA_VERSION,
         "type": "object",
-        "properties": {f.name: f.json_schema() for f in FIELDS},
-        "required": list(EXPORT_FIELDS),
+        "properties": {f.name: f.json_schema() for f in fields},
+        "required": [f.name for f in fields],
         "additionalProperties": False,
     }
 
@@ -175,32 +180,32 @@ def _arrow_types() -> dict[str, pa.DataType]:
     }
 
 
-def arrow_schema() -> pa.Schema:
+def arrow_schema(fields: tuple[Field, ...] = FIELDS) -> pa.Schema:
     """The fixed Arrow schema: every column typed whatever a file's null pattern."""
     import pyarrow as pa
 
     types = _arrow_types()
     return pa.schema(
         [pa.field(f.name, types[f.kind.arrow], nullable=f.nullable, metadata={"description": f.description})
-         for f in FIELDS],
+         for f in fields],
         metadata={"arabtoday.schema_version": SCHEMA_VERSION},
     )
 
 
-def hf_features_yaml(indent: str = "  ") -> str:
+def hf_features_yaml(indent: str = "  ", fields: tuple[Field, ...] = FIELDS) -> str:
     """``dataset_info.features`` of a dataset card, as YAML lines (values JSON-quoted, which YAML reads)."""
     lines = []
-    for f in FIELDS:
+    for f in fields:
         lines.append(f"{indent}- name: {f.name}")
         lines.extend(f"{indent}  {key}: {json.dumps(value)}" for key, value in f.kind.hf.items())
     return "\n".join(lines)
 
 
-def markdown_table() -> str:
+def markdown_table(fields: tuple[Field, ...] = FIELDS) -> str:
     """The README's field table."""
     types = _ARROW_LABELS
     rows = ["| field | type | Arrow / Parquet | meaning |", "| --- | --- | --- | --- |"]
-    rows += [f"| `{f.name}` | {f.type_label} | `{types[f.kind.arrow]}` | {f.description} |" for f in FIELDS]
+    rows += [f"| `{f.name}` | {f.type_label} | `{types[f.kind.arrow]}` | {f.description} |" for f in fields]
     return "\n".join(rows) + "\n"
 
 

@@ -16,7 +16,15 @@ import pytest
 from arabtoday import schema
 from arabtoday.cleaning import clean
 from arabtoday.extraction import as_record, parse_page
-from arabtoday.items import EXPORT_FIELDS, INTERNAL_FIELDS, Article
+from arabtoday.items import (
+    EXPORT_FIELDS,
+    INTERNAL_FIELDS,
+    Article,
+    RawArticle,
+    article_class,
+    copied_fields,
+    raw_article_class,
+)
 from arabtoday.validation import problem_field, validate
 from arabtoday.version import SCHEMA_VERSION
 from conftest import ROOT, SNAPSHOT
@@ -77,6 +85,38 @@ def test_arrow_schema_types_every_field() -> None:
     for name in schema.TIMESTAMP_FIELDS:
         assert arrow.field(name).type == pa.timestamp("ms", tz="UTC")
     assert arrow.metadata[b"arabtoday.schema_version"] == SCHEMA_VERSION.encode()
+
+
+def test_copied_fields_are_on_the_raw_article_and_handed_over() -> None:
+    copied = [f.name for f in schema.FIELDS if f.copied]
+    raw_names = {f.name for f in dataclasses.fields(RawArticle)}
+    assert set(copied) <= raw_names
+    assert set(copied) >= {"url", "lang", "published_at", "extractor", "extractor_version"}
+    raw = RawArticle(url="https://x/en/politics/1/a", lang="en", number="1", extractor="article-v1",
+                     extractor_version="2.0", published_at="2017-10-15T06:49:00Z")
+    assert raw.id == "en-1"
+    assert copied_fields(raw) == {name: getattr(raw, name) for name in copied}
+    assert copied_fields(raw)["extractor_version"] == "2.0"
+    assert RawArticle(url="u", lang="en", number="1", extractor="e").extractor_version == ""  # until parsers set it
+
+
+def test_a_new_field_is_a_change_to_the_schema_only() -> None:
+    """Declare one more Field: the item classes, the JSON Schema, Arrow and the table all follow."""
+    new = schema.Field("title_words", schema.INT, "words in the title", default=0, copied=True)
+    fields = (*schema.FIELDS, new)
+    raw_class, record_class = raw_article_class(fields), article_class(fields)
+    raw = raw_class(url="https://x/en/politics/1/a", lang="en", number="1", extractor="article-v1", title_words=4)
+    names = tuple(f.name for f in fields if f.copied)
+    record = record_class(**copied_fields(raw, names), id=raw.id, section=None, title="t", dateline=None,
+                          author=None, source=None, image_caption=None, body="b", tags=[], word_count=1,
+                          content_hash="0" * 32, crawled_at="2017-10-15T06:49:00Z")
+    assert record.title_words == 4
+    assert [f.name for f in dataclasses.fields(record_class)][len(fields) - 1] == "title_words"
+    assert schema.json_schema(fields)["properties"]["title_words"]["type"] == "integer"
+    assert "title_words" in schema.json_schema(fields)["required"]
+    assert schema.arrow_schema(fields).field("title_words").type == pa.int32()
+    assert "| `title_words` | int | `int32` | words in the title |" in schema.markdown_table(fields)
+    assert "- name: title_words" in schema.hf_features_yaml(fields=fields)
 
 
 def test_extractor_version_is_a_field_with_a_default() -> None:
