@@ -37,8 +37,8 @@ exporter never asks a stream for what it cannot give: ``tell()`` and
 ``fsync()`` are used only on regular files.
 
 A write or fsync error (disk full, read-only file, closed stream) is logged
-once as an ERROR naming the output and raised as :class:`OutputError`; the
-exporter then refuses further records, and nothing past the last announcement
+once as an ERROR naming the output, counted once as ``arabtoday/errors/output``
+and raised as :class:`OutputError`; the exporter then refuses further records, and nothing past the last announcement
 is announced, so what the state counts as emitted stays whole on disk.
 """
 
@@ -61,6 +61,7 @@ from arabtoday.stats import OUTPUT_OPENED, RECORDS_DURABLE
 logger = logging.getLogger(__name__)
 
 DEFAULT_FSYNC_EVERY = 200
+OUTPUT_ERROR_STAT = "arabtoday/errors/output"  # docs/CONTRACTS.md: exit status 4
 # What a stream raises when it cannot do something (no fileno, not seekable) or is closed.
 _STREAM_ERRORS = (OSError, ValueError, AttributeError, io.UnsupportedOperation)
 
@@ -180,6 +181,10 @@ class DurableMixin:
             self.failed = exc
             logger.error("Output %s cannot be written (%s): records from here on are not emitted",
                          self.target.name, exc)
+            # Counted here, once per output: Scrapy's feed exporter calls us from a signal
+            # handler, which logs the exception but lets nobody else see it.
+            if self.crawler is not None and getattr(self.crawler, "stats", None) is not None:
+                self.crawler.stats.inc_value(OUTPUT_ERROR_STAT)
             raise OutputError(self.target.name, exc) from exc
 
     def _wrote(self, item: Any, size: int) -> None:

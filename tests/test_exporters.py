@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from scrapy.settings import Settings
 from scrapy.signalmanager import SignalManager
+from scrapy.statscollectors import MemoryStatsCollector
 
 from arabtoday import settings as project_settings
 from arabtoday.cleaning import clean
@@ -46,11 +47,12 @@ BASE = "http://exporters.test"
 # -- helpers -----------------------------------------------------------------------------------------------------
 
 class FakeCrawler:
-    """Just what an exporter reads from a crawler: real settings and a real signal manager."""
+    """Just what an exporter reads from a crawler: real settings, signal manager and stats."""
 
     def __init__(self, **settings: Any) -> None:
         self.settings = Settings(settings)
         self.signals = SignalManager()
+        self.stats = MemoryStatsCollector(self)
         self.durable: list[dict[str, Any]] = []
         self.opened: list[dict[str, Any]] = []
         self.signals.connect(self._durable, signal=RECORDS_DURABLE)
@@ -223,6 +225,7 @@ def test_dev_full_raises_output_error_logged_once(caplog: pytest.LogCaptureFixtu
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and "/dev/full" in errors[0].getMessage()
     assert crawler.durable == []
+    assert crawler.stats.get_value("arabtoday/errors/output") == 1  # once per output, not per record
 
 
 @pytest.mark.parametrize("exporter_class", [DurableJsonLinesExporter, DurableCsvExporter, DurableJsonExporter,
