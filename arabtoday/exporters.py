@@ -19,7 +19,7 @@ pipe (``-o -:jsonl``)         is nothing to fsync)
 documents)                    and fsynced
 ============================  =================================  ==========================
 
-Signals (names in ``arabtoday/stats.py``), the contract with the state:
+Signals (``arabtoday/signals.py``), the contract with the state:
 
 * ``OUTPUT_OPENED(path: str, offset: int)``: only for JSON Lines written to a
   regular file the exporter can name. ``offset`` is where this run's records
@@ -38,7 +38,8 @@ exporter never asks a stream for what it cannot give: ``tell()`` and
 
 A write or fsync error (disk full, read-only file, closed stream) is logged
 once as an ERROR naming the output, counted once as ``arabtoday/errors/output``
-and raised as :class:`OutputError`; the exporter then refuses further records, and nothing past the last announcement
+(and marked as exit status 4, ``arabtoday.outcome.mark``) and raised as
+:class:`OutputError`; the exporter then refuses further records, and nothing past the last announcement
 is announced, so what the state counts as emitted stays whole on disk.
 """
 
@@ -56,7 +57,8 @@ from itemadapter import ItemAdapter
 from scrapy.exporters import BaseItemExporter, CsvItemExporter, JsonItemExporter, XmlItemExporter
 
 from arabtoday.items import EXPORT_FIELDS
-from arabtoday.stats import OUTPUT_OPENED, RECORDS_DURABLE
+from arabtoday.outcome import ExitStatus, mark
+from arabtoday.signals import OUTPUT_OPENED, RECORDS_DURABLE
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +88,7 @@ class Receipt:
     crawled_at: str
     lastmod: str | None = None
     duplicate_of: str | None = None
+    extractor_version: str | None = None
     requested_id: str | None = None
     change: str = "new"
 
@@ -95,7 +98,8 @@ class Receipt:
         internal = {name: getattr(item, name) for name in ("lastmod", "requested_id", "change")
                     if hasattr(item, name)}
         return cls(id=adapter.get("id"), lang=adapter.get("lang"), content_hash=adapter.get("content_hash"),
-                   crawled_at=adapter.get("crawled_at"), duplicate_of=adapter.get("duplicate_of"), **internal)
+                   crawled_at=adapter.get("crawled_at"), duplicate_of=adapter.get("duplicate_of"),
+                   extractor_version=adapter.get("extractor_version"), **internal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +189,7 @@ class DurableMixin:
             # handler, which logs the exception but lets nobody else see it.
             if self.crawler is not None and getattr(self.crawler, "stats", None) is not None:
                 self.crawler.stats.inc_value(OUTPUT_ERROR_STAT)
+                mark(self.crawler.stats, ExitStatus.WRITE_FAILED)
             raise OutputError(self.target.name, exc) from exc
 
     def _wrote(self, item: Any, size: int) -> None:

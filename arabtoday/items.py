@@ -55,7 +55,7 @@ _PAGE_ONLY: tuple[_Spec, ...] = (
     ("tags", list[str], field(default_factory=list)),
     ("blocks", list[str], field(default_factory=list)),
     ("fallback_fields", list[str], field(default_factory=list)),  # filled from metadata, not selectors
-    ("lastmod", str | None, field(default=None)),  # what the sitemap/feed said, for the incremental state
+    ("lastmod", str | None, field(default=None)),  # what the sitemap said, for the incremental state
     ("requested_id", str | None, field(default=None)),  # the id the request was made for
 )
 

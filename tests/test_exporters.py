@@ -38,7 +38,7 @@ from arabtoday.exporters import (
 )
 from arabtoday.extraction import parse_page
 from arabtoday.items import EXPORT_FIELDS, Article
-from arabtoday.stats import OUTPUT_OPENED, RECORDS_DURABLE
+from arabtoday.signals import OUTPUT_OPENED, RECORDS_DURABLE
 from conftest import FAST, ROOT, SNAPSHOT, Server, expected_records, read_jsonl
 
 BASE = "http://exporters.test"
@@ -226,6 +226,7 @@ def test_dev_full_raises_output_error_logged_once(caplog: pytest.LogCaptureFixtu
     assert len(errors) == 1 and "/dev/full" in errors[0].getMessage()
     assert crawler.durable == []
     assert crawler.stats.get_value("arabtoday/errors/output") == 1  # once per output, not per record
+    assert crawler.stats.get_value("arabtoday/exit/write_failed") == 1
 
 
 @pytest.mark.parametrize("exporter_class", [DurableJsonLinesExporter, DurableCsvExporter, DurableJsonExporter,
@@ -391,10 +392,22 @@ def test_the_state_advances_in_every_format(snapshot_server: Server, tmp_path: P
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(strict=True, reason="the state extension must accept RECORDS_DURABLE with path=None and "
-                                       "offset=None (the lead's change); remove this mark when it does")
 def test_the_state_takes_unjournalled_announcements_without_error(snapshot_server: Server, tmp_path: Path) -> None:
     proc, _, signals = crawl_format(snapshot_server.base, tmp_path, "csv", tmp_path / "state")
     assert proc.returncode == 0
     assert [s for s in signals if s["signal"] == "durable"]
     assert "Error caught on signal handler" not in proc.stderr, proc.stderr[-3000:]
+
+
+@pytest.mark.e2e
+def test_an_unwritable_output_ends_the_crawl_with_status_4(snapshot_server: Server, tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={snapshot_server.base}",
+           "-o", "/dev/full:jsonl"]
+    for name, value in {**FAST, "ARABTODAY_STATE_DIR": str(tmp_path / "state"),
+                        "ARABTODAY_REPORT_PATH": str(tmp_path / "report.json")}.items():
+        cmd += ["-s", f"{name}={value}"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 4, proc.stderr[-3000:]
+    assert proc.stderr.count("Output /dev/full cannot be written") == 1
+    report = json.loads((tmp_path / "report.json").read_text("utf-8"))
+    assert report["stats"]["arabtoday/errors/output"] == 1
