@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 
 from arabtoday import settings as project_settings
 from arabtoday.cleaning import clean
+from arabtoday.commandline import crawl_command
 from arabtoday.exporters import (
     DurableCsvExporter,
     DurableJsonExporter,
@@ -331,13 +331,13 @@ def crawl_format(base: str, tmp: Path, fmt: str, state: Path) -> tuple[subproces
     """``scrapy crawl`` to ``out.<fmt>`` (or stdout for ``stdout``), with the recorder."""
     log = tmp / f"signals-{fmt}.jsonl"
     output = tmp / ("stdout.jsonl" if fmt == "stdout" else f"out.{fmt}")
-    target = ["-o", "-:jsonl"] if fmt == "stdout" else ["-O", str(output)]
     settings = {**FAST, "ARABTODAY_STATE_DIR": str(state), "SIGNAL_RECORDER_LOG": str(log),
                 "SIGNAL_RECORDER_OUTPUT": "-" if fmt == "stdout" else str(output),
                 "EXTENSIONS": json.dumps({**project_settings.EXTENSIONS, "test_exporters.SignalRecorder": 0})}
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={base}", *target]
-    for name, value in settings.items():
-        cmd += ["-s", f"{name}={value}"]
+    if fmt == "stdout":
+        cmd = [*crawl_command(base, settings=settings), "-o", "-:jsonl"]
+    else:
+        cmd = crawl_command(base, output, settings=settings)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False, env=env)
     if fmt == "stdout":
@@ -401,11 +401,8 @@ def test_the_state_takes_unjournalled_announcements_without_error(snapshot_serve
 
 @pytest.mark.e2e
 def test_an_unwritable_output_ends_the_crawl_with_status_4(snapshot_server: Server, tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={snapshot_server.base}",
-           "-o", "/dev/full:jsonl"]
-    for name, value in {**FAST, "ARABTODAY_STATE_DIR": str(tmp_path / "state"),
-                        "ARABTODAY_REPORT_PATH": str(tmp_path / "report.json")}.items():
-        cmd += ["-s", f"{name}={value}"]
+    cmd = crawl_command(snapshot_server.base, Path("/dev/full:jsonl"), overwrite=False, settings={
+        **FAST, "ARABTODAY_STATE_DIR": str(tmp_path / "state"), "ARABTODAY_REPORT_PATH": str(tmp_path / "report.json")})
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 4, proc.stderr[-3000:]
     assert proc.stderr.count("Output /dev/full cannot be written") == 1
