@@ -38,6 +38,9 @@ bench-extract: install
 bench-crawl: install
 	$(PY) benchmarks/bench_crawl.py --articles 5000 --memory-sizes 5000,50000 --workers 1,2,4
 
+bench-dataset: install
+	$(PY) benchmarks/bench_dataset.py
+
 bench-dedup: install
 	$(PY) benchmarks/bench_dedup.py
 

@@ -1,77 +1,120 @@
-"""The two shapes an article takes on its way through the crawler.
+"""The two shapes an article takes on its way through the crawler, both generated
+from the record schema (``arabtoday/schema.py``) so that a field is declared once.
 
 ``RawArticle`` is what a page object reads off a page: text already decoded
 and whitespace-folded, but body blocks still carrying datelines, source lines,
-"Read also" links and whatever chrome a fallback parser let through.
-``Article`` is the cleaned record of the SPEC, in its field order; it is what
-the feed exporters write.
+"Read also" links and whatever chrome a fallback parser let through. It has
+the page-only attributes listed here, plus every schema field marked
+``copied`` (the page gives it as is; cleaning copies it over with
+:func:`copied_fields`).
+
+``Article`` is the cleaned record of the SPEC: the schema's fields in order
+(names, annotations, defaults), then internal attributes that are never
+exported (the feed exporters write ``EXPORT_FIELDS`` only).
+
+Both are keyword-only slotted dataclasses: a field with a default (one older
+producers do not set yet) may sit anywhere in the record's order.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import dataclasses
+from dataclasses import field
+from typing import Any
 
+from arabtoday.schema import EXPORT_FIELDS, FIELDS, NO_DEFAULT, Field
 
-@dataclass(slots=True)
-class RawArticle:
-    url: str  # canonical address
-    lang: str
-    number: str  # numeric id within the edition
-    extractor: str  # parser that produced the body ("article-v1", "fallback")
-    title: str | None = None
-    section: str | None = None
-    published_at: str | None = None
-    modified_at: str | None = None
-    dateline: str | None = None  # when the markup says which block it is
-    source: str | None = None  # likewise, without its label
-    image_url: str | None = None
-    image_caption: str | None = None
-    kicker: str | None = None
-    tags: list[str] = field(default_factory=list)
-    blocks: list[str] = field(default_factory=list)
-    fallback_fields: list[str] = field(default_factory=list)  # fields filled from metadata, not selectors
-    lastmod: str | None = None  # what the sitemap said, for the incremental state
-    requested_id: str | None = None  # the id the request was made for (differs after an id-changing redirect)
+__all__ = ["EXPORT_FIELDS", "INTERNAL_FIELDS", "REQUIRED_FIELDS", "Article", "RawArticle", "copied_fields"]
 
-    @property
-    def id(self) -> str:
-        return f"{self.lang}-{self.number}"
-
-    def __repr__(self) -> str:  # log lines name the article, not its whole text
-        return f"RawArticle({self.id} {self.url})"
-
-
-@dataclass(slots=True)
-class Article:
-    id: str
-    url: str
-    lang: str
-    section: str | None
-    title: str
-    published_at: str | None
-    modified_at: str | None
-    dateline: str | None
-    author: str | None
-    source: str | None
-    image_url: str | None
-    image_caption: str | None
-    body: str
-    tags: list[str]
-    word_count: int
-    content_hash: str
-    extractor: str
-    crawled_at: str
-    duplicate_of: str | None = None
-    # Not exported: what the sitemap or feed said when the page was found,
-    # kept for the incremental state.
-    lastmod: str | None = field(default=None, compare=False)
-    change: str = field(default="new", compare=False)  # "new" or "updated" (a changed text), for the report
-    requested_id: str | None = field(default=None, compare=False)  # the ledger's account (see RawArticle)
-
-    def __repr__(self) -> str:
-        return f"Article({self.id} {self.url})"
-
-
-# The SPEC record, in order: what the feed exporters write.
-EXPORT_FIELDS = tuple(f.name for f in fields(Article) if f.name not in ("lastmod", "change", "requested_id"))
 REQUIRED_FIELDS = ("title", "body", "published_at")
+# Copied fields every page object must give (the rest may be missing from a page: None).
+PAGE_IDENTITY = ("url", "lang", "extractor")
+
+_Spec = tuple[str, Any, Any]  # make_dataclass entry: name, annotation, dataclasses.field
+
+# Not exported: kept on the record for the state and the report.
+_INTERNAL: tuple[_Spec, ...] = (
+    # what the sitemap or feed said when the page was found, for the incremental state
+    ("lastmod", str | None, field(default=None, compare=False)),
+    # "new" or "updated" (a changed text), for the report
+    ("change", str, field(default="new", compare=False)),
+    # the id the request was made for (differs after an id-changing redirect)
+    ("requested_id", str | None, field(default=None, compare=False)),
+)
+INTERNAL_FIELDS: tuple[str, ...] = tuple(name for name, _, _ in _INTERNAL)
+
+# What only the page object knows, before cleaning: not record fields.
+_PAGE_ONLY: tuple[_Spec, ...] = (
+    ("number", str, field()),  # numeric id within the edition
+    ("title", str | None, field(default=None)),
+    ("section", str | None, field(default=None)),
+    ("dateline", str | None, field(default=None)),  # when the markup says which block it is
+    ("source", str | None, field(default=None)),  # likewise, without its label
+    ("image_caption", str | None, field(default=None)),
+    ("kicker", str | None, field(default=None)),
+    ("tags", list[str], field(default_factory=list)),
+    ("blocks", list[str], field(default_factory=list)),
+    ("fallback_fields", list[str], field(default_factory=list)),  # filled from metadata, not selectors
+    ("lastmod", str | None, field(default=None)),  # what the sitemap said, for the incremental state
+    ("requested_id", str | None, field(default=None)),  # the id the request was made for
+)
+
+
+def _record_spec(spec: Field) -> _Spec:
+    """An exported field: the schema's annotation; required unless the schema gives a default."""
+    if spec.default is NO_DEFAULT:
+        return spec.name, spec.annotation, field()
+    return spec.name, spec.annotation, field(default=spec.default)
+
+
+def _raw_spec(spec: Field) -> _Spec:
+    """A copied field on the raw article: optional (a page may lack it) unless it identifies the page."""
+    if spec.name in PAGE_IDENTITY:
+        return spec.name, spec.kind.python, field()
+    if spec.default is NO_DEFAULT or spec.default is None:
+        return spec.name, spec.kind.python | None, field(default=None)
+    return spec.name, spec.annotation, field(default=spec.default)
+
+
+def _raw_repr(self: Any) -> str:  # log lines name the article, not its whole text
+    return f"RawArticle({self.id} {self.url})"
+
+
+def _raw_id(self: Any) -> str:
+    return f"{self.lang}-{self.number}"
+
+
+def _article_repr(self: Any) -> str:
+    return f"Article({self.id} {self.url})"
+
+
+def _dataclass(name: str, specs: list[_Spec], namespace: dict[str, Any]) -> type:
+    cls = dataclasses.make_dataclass(name, specs, namespace={"__module__": __name__, **namespace}, slots=True,
+                                     kw_only=True)
+    cls.__module__ = __name__  # slots=True rebuilds the class: name its home module for pickling and repr
+    return cls
+
+
+def raw_article_class(fields: tuple[Field, ...] = FIELDS) -> type:
+    """``RawArticle`` for a schema (a function, so that tests can add a field and see it flow through)."""
+    copied = [_raw_spec(f) for f in fields if f.copied]
+    return _dataclass("RawArticle", copied + list(_PAGE_ONLY), {
+        "__doc__": "What a page object reads off an article page (copied schema fields + page-only ones).",
+        "__repr__": _raw_repr, "id": property(_raw_id)})
+
+
+def article_class(fields: tuple[Field, ...] = FIELDS) -> type:
+    """``Article`` for a schema: its fields in order, then the internal attributes."""
+    return _dataclass("Article", [_record_spec(f) for f in fields] + list(_INTERNAL), {
+        "__doc__": "The SPEC record (fields from arabtoday.schema) plus internal attributes.",
+        "__repr__": _article_repr})
+
+
+RawArticle = raw_article_class()
+Article = article_class()
+_COPIED = tuple(f.name for f in FIELDS if f.copied)
+
+
+def copied_fields(raw: Any, names: tuple[str, ...] = _COPIED) -> dict[str, Any]:
+    """The record fields a raw article hands over unchanged: ``Article(**copied_fields(raw), ...)``."""
+    return {name: getattr(raw, name) for name in names}

@@ -5,6 +5,7 @@ Order (``ITEM_PIPELINES``):
 =====  ==========================  ==================================================
  100   BoilerplatePipeline         page text -> clean record (``cleaning.clean``)
  200   RequiredFieldsPipeline      dropped: records without title, body or published_at
+ 250   SchemaPipeline              dropped: records the JSON Schema refuses (``invalid/<field>``)
  300   WindowPipeline              dropped: records outside ``since``/``until``
  400   ArticleIdPipeline           duplicate: one record per article id within a run
  500   IncrementalPipeline         skipped: across runs, only new or changed articles
@@ -30,11 +31,13 @@ from scrapy.utils.defer import deferred_from_coro
 
 from arabtoday.accounting import Dropped
 from arabtoday.cleaning import clean
+from arabtoday.extraction import as_record
 from arabtoday.items import REQUIRED_FIELDS, Article, RawArticle
 from arabtoday.ordering import OrderingHold
 from arabtoday.params import CrawlParams, params_of
 from arabtoday.state import StateStore, Status, is_real_edit
 from arabtoday.state.extension import StateExtension
+from arabtoday.validation import problem_field, validate
 
 
 class Stage:
@@ -90,6 +93,18 @@ class RequiredFieldsPipeline(Stage):
         for field in REQUIRED_FIELDS:
             if not getattr(item, field):
                 self.drop("dropped", f"missing_{field}", item)
+        return item
+
+
+class SchemaPipeline(Stage):
+    """Every record is checked against the record's JSON Schema (``schema/article.schema.json``,
+    compiled once) before it can reach the dataset: one that does not fit is dropped with the
+    first field named (``dropped/invalid/<field>``), all its problems in the log; never a crash."""
+
+    def process_item(self, item: Article) -> Article:
+        problems = validate(as_record(item))
+        if problems:
+            self.drop("dropped", f"invalid/{problem_field(problems[0])}", item, "; ".join(problems))
         return item
 
 

@@ -11,6 +11,7 @@ documentation in :mod:`arabtoday.config`, and validated before a crawl starts.
 
 from __future__ import annotations
 
+from arabtoday import schema as _schema  # lowercase: Scrapy reads only upper-case names as settings
 from arabtoday.config import defaults as _arabtoday_defaults
 
 BOT_NAME = "arabtoday"
@@ -55,16 +56,24 @@ DNS_TIMEOUT = 10
 ITEM_PIPELINES = {
     "arabtoday.pipelines.BoilerplatePipeline": 100,
     "arabtoday.pipelines.RequiredFieldsPipeline": 200,
+    "arabtoday.pipelines.SchemaPipeline": 250,
     "arabtoday.pipelines.WindowPipeline": 300,
     "arabtoday.pipelines.ArticleIdPipeline": 400,
     "arabtoday.pipelines.IncrementalPipeline": 500,
     "arabtoday.pipelines.ContentDedupPipeline": 600,
     "arabtoday.pipelines.MaxArticlesPipeline": 900,
 }
+# Every format writes the schema's fields only and tells the state what is on
+# disk (arabtoday/exporters.py); pickle and marshal stay Scrapy's and do not.
 FEED_EXPORTERS = {
     "jsonl": "arabtoday.exporters.DurableJsonLinesExporter",
     "jsonlines": "arabtoday.exporters.DurableJsonLinesExporter",
+    "jl": "arabtoday.exporters.DurableJsonLinesExporter",
+    "json": "arabtoday.exporters.DurableJsonExporter",
+    "csv": "arabtoday.exporters.DurableCsvExporter",
+    "xml": "arabtoday.exporters.DurableXmlExporter",
 }
+FEED_EXPORT_FIELDS = list(_schema.EXPORT_FIELDS)  # the record's columns in every format (never lastmod/change)
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_STORE_EMPTY = True
 

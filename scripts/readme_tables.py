@@ -12,6 +12,7 @@ from pathlib import Path
 
 from arabtoday.config import markdown as settings_table
 from arabtoday.params import describe
+from arabtoday.schema import markdown_table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -22,7 +23,8 @@ def spider_arguments_table() -> str:
     return "\n".join(rows)
 
 
-TABLES = {"settings-table": settings_table, "spider-arguments": spider_arguments_table}
+TABLES = {"settings-table": settings_table, "spider-arguments": spider_arguments_table,
+          "record-fields": lambda: markdown_table().rstrip("\n")}
 
 
 def render(text: str) -> str:

@@ -1,0 +1,233 @@
+"""The record schema: every exported field, once.
+
+Each field of the SPEC record is declared here with its name, value kind,
+nullability and description. Everything else that needs to know the record
+derives from this one list, so that the JSON Lines, the JSON Schema shipped in
+``schema/``, the Arrow/Parquet schema, the Hugging Face features, the README
+table and the ``Article`` dataclass cannot drift apart:
+
+* ``EXPORT_FIELDS`` and ``Article`` (``arabtoday/items.py``);
+* :func:`json_schema` (``python -m arabtoday.schema --json-schema``, committed
+  as ``schema/article.schema.json``; a test fails when it is stale);
+* :func:`arrow_schema` (Parquet and ``datasets`` exports: every column typed,
+  so a field that is null in every record of a file is still a string column);
+* :func:`hf_features_yaml` (the dataset card's ``dataset_info.features``);
+* :func:`markdown_table` (``python -m arabtoday.schema --markdown``, pasted
+  into the README).
+
+Adding a field: add a :class:`Field` to ``FIELDS``, bump ``SCHEMA_VERSION`` in
+``arabtoday/version.py``, make the parser fill it and update the golden
+fixtures (a field the page gives as is: ``copied=True``, and ``RawArticle``
+carries it too). Nothing here imports pyarrow at import time: the crawl's hot path
+only needs names and the JSON Schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from arabtoday.version import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+SCHEMA_ID = "https://github.com/arabtoday/arabtoday/blob/main/schema/article.schema.json"
+JSON_SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
+ISO_UTC_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"  # what arabtoday.dates.iso writes
+ARTICLE_ID_PATTERN = r"^(en|ar)-[0-9]+$"
+LANGS = ("en", "ar")
+
+
+class _NoDefault:
+    """Marks a field every producer must set (``dataclasses.MISSING`` cannot be a field's own default)."""
+
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+
+NO_DEFAULT: Any = _NoDefault()
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """A value type, declared once in each of the type systems the record lives in.
+
+    ``arrow`` names a constructor in :data:`_ARROW_TYPES` rather than holding a
+    pyarrow type, so that importing the schema (every crawl does) costs no pyarrow.
+    """
+
+    label: str  # the README's type column
+    python: Any  # the dataclass annotation
+    json: Mapping[str, Any]  # JSON Schema, without null
+    arrow: str  # key of _ARROW_TYPES
+    hf: Mapping[str, str]  # the `datasets` YAML feature, without the name
+
+
+STRING = Kind("str", str, {"type": "string"}, "string", {"dtype": "string"})
+INT32_MAX = 2**31 - 1
+INT = Kind("int", int, {"type": "integer", "minimum": 0, "maximum": INT32_MAX}, "int32", {"dtype": "int32"})
+TIMESTAMP = Kind("str (ISO 8601 UTC)", str, {"type": "string", "format": "date-time", "pattern": ISO_UTC_PATTERN},
+                 "timestamp", {"dtype": "timestamp[ms, tz=UTC]"})
+STRING_LIST = Kind("list[str]", list[str], {"type": "array", "items": {"type": "string"}}, "string_list",
+                   {"list": "string"})
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One exported field of the record."""
+
+    name: str
+    kind: Kind
+    description: str
+    nullable: bool = False
+    constraints: Mapping[str, Any] = field(default_factory=dict)  # extra JSON Schema (pattern, enum, minLength)
+    # A default makes the field optional for producers that predate it (the
+    # dataclass accepts its absence; the dataset export fills it in old files).
+    default: Any = NO_DEFAULT
+    label: str | None = None  # README type, when the kind's label says too little (an enum)
+    # The page object reads it and cleaning copies it unchanged: ``RawArticle``
+    # gets the attribute too (``arabtoday.items.copied_fields`` hands them over).
+    copied: bool = False
+
+    @property
+    def type_label(self) -> str:
+        base = self.label or self.kind.label
+        return f"{base}/null" if self.nullable else base
+
+    @property
+    def annotation(self) -> Any:
+        return self.kind.python | None if self.nullable else self.kind.python
+
+    def json_schema(self) -> dict[str, Any]:
+        schema = {**self.kind.json, **self.constraints, "description": self.description}
+        if self.nullable:
+            schema["type"] = [schema["type"], "null"]
+        return schema
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("id", STRING, "`{lang}-{numeric id}`, e.g. `en-104257`: stable across runs and addresses",
+          constraints={"pattern": ARTICLE_ID_PATTERN}),
+    Field("url", STRING, "canonical address (the page's `rel=canonical`; tracking parameters removed; "
+          "never the AMP or print copy)", constraints={"pattern": r"^https?://\S+$"}, copied=True),
+    Field("lang", STRING, "edition", constraints={"enum": list(LANGS)}, label="`en`/`ar`", copied=True),
+    Field("section", STRING, "section name as the page shows it (`Middle East`, `الشرق الأوسط`)", nullable=True),
+    Field("title", STRING, "headline", constraints={"minLength": 1}),
+    Field("published_at", TIMESTAMP, "publication time, `2017-10-15T06:49:00Z`; never the \"Last Updated\" clock",
+          copied=True),
+    Field("modified_at", TIMESTAMP, "when the page's metadata says it was edited", nullable=True, copied=True),
+    Field("dateline", STRING, "`Kobane (Syria) - AFP`", nullable=True),
+    Field("author", STRING, "the reporter a dateline names; null for agencies and \"Arab Today\"", nullable=True),
+    Field("source", STRING, "agency from the source line, without its label (`AFP`, `وكالات`)", nullable=True),
+    Field("image_url", STRING, "address of the lead picture", nullable=True, copied=True),
+    Field("image_caption", STRING, "caption of the lead picture", nullable=True),
+    Field("body", STRING, "paragraphs joined by a blank line; subheads kept, without AFP's `- … -`",
+          constraints={"minLength": 1}),
+    Field("tags", STRING_LIST, "the page's tags, in page order"),
+    Field("word_count", INT, "words in `body`"),
+    Field("content_hash", STRING, "hash of the normalised body (case, punctuation and Arabic letter variants "
+          "folded): 32 hex digits", constraints={"pattern": r"^[0-9a-f]{32}$"}),
+    Field("extractor", STRING, "`article-v1` (the layout's selectors) or `fallback` (metadata + trafilatura)",
+          constraints={"minLength": 1}, copied=True),
+    Field("extractor_version", STRING, "version of the extraction code that produced the record (empty in "
+          "records written before it was recorded)", default="", copied=True),
+    Field("crawled_at", TIMESTAMP, "when the page was fetched"),
+    Field("duplicate_of", STRING, "only set with `ARABTODAY_EMIT_DUPLICATES`: the id of the original",
+          nullable=True, constraints={"pattern": ARTICLE_ID_PATTERN}, default=None),
+)
+
+FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+EXPORT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS)
+TIMESTAMP_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is TIMESTAMP)
+DEFAULTS: dict[str, Any] = {f.name: f.default for f in FIELDS if f.default is not NO_DEFAULT}
+
+
+def json_schema(fields: tuple[Field, ...] = FIELDS) -> dict[str, Any]:
+    """The JSON Schema (draft 7) of one record: every field required, nothing else allowed."""
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "$id": SCHEMA_ID,
+        "title": "Arab Today article",
+        "description": f"One record of the arabtoday JSON Lines dataset (schema version {SCHEMA_VERSION}).",
+        "x-schema-version": SCHEMA_VERSION,
+        "type": "object",
+        "properties": {f.name: f.json_schema() for f in fields},
+        "required": [f.name for f in fields],
+        "additionalProperties": False,
+    }
+
+
+def json_schema_text() -> str:
+    """The committed file's exact text (stable key order, trailing newline)."""
+    return json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+
+
+def _arrow_types() -> dict[str, pa.DataType]:
+    import pyarrow as pa
+
+    return {
+        "string": pa.string(),
+        "int32": pa.int32(),
+        # Milliseconds: Parquet has no seconds unit, and a type every reader reads back
+        # unchanged (pyarrow, pandas, polars, duckdb, datasets) is one type for all of them.
+        "timestamp": pa.timestamp("ms", tz="UTC"),
+        "string_list": pa.list_(pa.string()),
+    }
+
+
+def arrow_schema(fields: tuple[Field, ...] = FIELDS) -> pa.Schema:
+    """The fixed Arrow schema: every column typed whatever a file's null pattern."""
+    import pyarrow as pa
+
+    types = _arrow_types()
+    return pa.schema(
+        [pa.field(f.name, types[f.kind.arrow], nullable=f.nullable, metadata={"description": f.description})
+         for f in fields],
+        metadata={"arabtoday.schema_version": SCHEMA_VERSION},
+    )
+
+
+def hf_features_yaml(indent: str = "  ", fields: tuple[Field, ...] = FIELDS) -> str:
+    """``dataset_info.features`` of a dataset card, as YAML lines (values JSON-quoted, which YAML reads)."""
+    lines = []
+    for f in fields:
+        lines.append(f"{indent}- name: {f.name}")
+        lines.extend(f"{indent}  {key}: {json.dumps(value)}" for key, value in f.kind.hf.items())
+    return "\n".join(lines)
+
+
+def markdown_table(fields: tuple[Field, ...] = FIELDS) -> str:
+    """The README's field table."""
+    types = _ARROW_LABELS
+    rows = ["| field | type | Arrow / Parquet | meaning |", "| --- | --- | --- | --- |"]
+    rows += [f"| `{f.name}` | {f.type_label} | `{types[f.kind.arrow]}` | {f.description} |" for f in fields]
+    return "\n".join(rows) + "\n"
+
+
+# How Arrow prints each type; checked against pyarrow by the tests, kept here so
+# that the Markdown needs no pyarrow.
+_ARROW_LABELS = {
+    "string": "string",
+    "int32": "int32",
+    "timestamp": "timestamp[ms, tz=UTC]",
+    "string_list": "list<item: string>",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m arabtoday.schema", description=__doc__.split("\n\n")[0])
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--json-schema", action="store_true", help="print the JSON Schema of a record")
+    group.add_argument("--markdown", action="store_true", help="print the README's field table")
+    args = parser.parse_args(argv)
+    sys.stdout.write(json_schema_text() if args.json_schema else markdown_table())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
