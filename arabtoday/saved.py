@@ -156,6 +156,7 @@ class _Reader:
         self._start = 0
         self.eof = False
         self.damage: str | None = None
+        self.damage_reported = False  # said once, by the record it cut short
         self.offset = 0  # bytes consumed so far (decompressed), for messages
 
     def available(self) -> int:
@@ -165,7 +166,9 @@ class _Reader:
         """Buffer at least ``n`` bytes unless the stream ends first; the number buffered."""
         while self.available() < n and not self.eof:
             try:
-                chunk = self._raw.read(max(CHUNK, n - self.available()))
+                # read1: what one underlying read gives, so that an error later in
+                # the stream does not take the bytes before it along
+                chunk = self._raw.read1(max(CHUNK, n - self.available()))
             except EOFError:
                 chunk, self.damage = b"", "the compressed data ends early (file cut short)"
             except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
@@ -354,7 +357,8 @@ def _skip_blank(reader: _Reader) -> None:
 def _next_record(reader: _Reader, label: str) -> _Record | Problem | None:
     _skip_blank(reader)
     if not reader.fill(1):
-        if reader.damage:
+        if reader.damage and not reader.damage_reported:
+            reader.damage_reported = True
             return Problem(label, TRUNCATED_RECORD, f"at byte {reader.offset}: {reader.damage}")
         return None
     start = reader.offset
@@ -431,6 +435,7 @@ def _read_block(reader: _Reader, length: int, keep: int) -> tuple[bytes, tuple[s
         n = min(remaining, reader.available(), CHUNK)
         if n == 0:
             why = reader.damage or "the file ends"
+            reader.damage_reported = True
             return bytes(kept), (TRUNCATED_RECORD, f"cut short: {length - remaining} of {length} bytes ({why})")
         chunk = reader.read(n)
         if len(kept) < keep:
