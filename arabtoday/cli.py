@@ -95,7 +95,7 @@ def _parse(page: SavedPage, path: str, stats: DictStats) -> RawArticle | None:
     return None
 
 
-class _Labelled:
+class _PageFeed:
     """The pages of every input, remembering which one went into the pipelines last (for their errors)."""
 
     def __init__(self, paths: list[str], url: str | None, stats: DictStats, max_size: int) -> None:
@@ -127,7 +127,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         raise UsageError("extract: - (stdin) can be given once")
     settings = get_project_settings()
     stats = DictStats()
-    pages = _Labelled(paths, args.url, stats, _max_size(settings))
+    pages = _PageFeed(paths, args.url, stats, _max_size(settings))
     emitted = 0
     out = sys.stdout.buffer
     failed_at = -1
@@ -154,6 +154,20 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- serve, demo
+
+MAX_PORT = 65535
+
+
+def port_number(text: str) -> int:
+    """A TCP port for argparse: 0 (any free one) to 65535, said in one line otherwise."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"port {port} is outside 0-{MAX_PORT}")
+    return port
+
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from arabtoday.devserver import serve
@@ -225,7 +239,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.html:
         from arabtoday.report_html import write_html
 
-        write_html(report, args.html)
+        try:
+            write_html(report, args.html)
+        except OSError as exc:
+            fail(f"report: cannot write {args.html}: {exc.strerror or exc}")
         print(f"report: written to {args.html}", file=sys.stderr)
         return EXIT_OK
     try:
@@ -347,7 +364,7 @@ def _add_serve(sub: Any) -> None:
                         description="Serve a site snapshot on 127.0.0.1 with the dev server until interrupted.")
     sv.add_argument("root", type=Path, nargs="?", default=BUNDLED_SITE,
                     help=f"the snapshot's directory (default: the bundled {BUNDLED_SITE.relative_to(PROJECT_ROOT)})")
-    sv.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1; 0 picks a free one "
+    sv.add_argument("--port", type=port_number, default=DEFAULT_PORT, help="port on 127.0.0.1; 0 picks a free one "
                                                                    f"(default: {DEFAULT_PORT})")
     sv.add_argument("--log", type=Path, help="append one JSON line per request to this file")
     sv.add_argument("--ready", type=Path, help="write the base URL to this file once listening")

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 import filetype
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeadersParser, StatusAndHeadersParserException
 
 STDIN = "-"
 STDIN_LABEL = "<stdin>"
@@ -60,6 +60,7 @@ _BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _BINARY_SHARE = 0.1  # share of control bytes above which a file is binary, not text
 _ARC_SUFFIXES = (".arc", ".arc.gz")
+_HTTP_HEAD = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"], verify=False)
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,14 @@ class _Reader:
         self._start = 0
         self.eof = False
         self.damage: str | None = None
+        self.damage_kind = TRUNCATED_RECORD
         self.damage_reported = False  # said once, by the record it cut short
         self.offset = 0  # bytes consumed so far (decompressed), for messages
+
+    def give_up(self, kind: str, why: str) -> None:
+        """Read no further: the rest of the stream cannot be framed."""
+        self.eof, self.damage, self.damage_kind = True, why, kind
+        self._buf, self._start = bytearray(), 0
 
     def available(self) -> int:
         return len(self._buf) - self._start
@@ -191,8 +198,20 @@ class _Reader:
 
     def find(self, pattern: re.Pattern[bytes], end: int) -> int | None:
         """Where the first match starts, relative to here, if it starts before ``end`` (it may extend past it)."""
-        m = pattern.search(self._buf, self._start)
+        m = pattern.search(self._buf, self._start, self._start + end + _NEXT_RECORD_LOOKAHEAD)
         return m.start() - self._start if m is not None and m.start() - self._start < end else None
+
+    def find_bytes(self, sub: bytes, limit: int) -> int:
+        """Where ``sub`` starts within the next ``limit`` bytes, relative to here; -1 if it does not."""
+        seen = 0
+        while True:
+            found = self._buf.find(sub, self._start + max(0, seen - len(sub)), self._start + limit)
+            if found >= 0:
+                return found - self._start
+            if self.eof or seen >= limit:
+                return -1
+            seen = self.available()
+            self.fill(min(limit, seen + CHUNK))
 
     def read(self, n: int) -> bytes:
         self.fill(n)
@@ -323,8 +342,7 @@ def _read_stream(raw: BinaryIO, label: str, url: str | None, max_size: int) -> I
 @dataclass
 class _Record:
     start: int  # offset of the record in the (decompressed) stream
-    headers: dict[str, str]
-    head: bytes  # the WARC head as read, to rebuild the record for warcio
+    headers: dict[str, str]  # names in lower case
     length: int
 
 
@@ -341,8 +359,7 @@ def read_warc(reader: _Reader, label: str, max_size: int) -> Iterator[Item]:
         record = _next_record(reader, label)
         if isinstance(record, Problem):
             yield record
-            if not _resync(reader):
-                return
+            _resync(reader, max_size)
             continue
         if record is None:
             return
@@ -359,20 +376,19 @@ def _next_record(reader: _Reader, label: str) -> _Record | Problem | None:
     if not reader.fill(1):
         if reader.damage and not reader.damage_reported:
             reader.damage_reported = True
-            return Problem(label, TRUNCATED_RECORD, f"at byte {reader.offset}: {reader.damage}")
+            return Problem(label, reader.damage_kind, f"at byte {reader.offset}: {reader.damage}")
         return None
     start = reader.offset
     where = f"{label}@{start}"
     if reader.peek(len(WARC_MAGIC)) != WARC_MAGIC:
         return Problem(where, BAD_RECORD_LENGTH, "no WARC record where one should start (a length before it is "
                                                  "wrong); skipped to the next record")
-    reader.fill(HEADER_LIMIT)
-    end = bytes(reader.view()[:HEADER_LIMIT]).find(b"\r\n\r\n")
+    end = reader.find_bytes(b"\r\n\r\n", HEADER_LIMIT)
     if end < 0:
         if reader.eof and reader.available() < HEADER_LIMIT:
             return Problem(where, TRUNCATED_RECORD, "the record's head is cut short")
         return Problem(where, BAD_RECORD_LENGTH, f"record head longer than {HEADER_LIMIT} bytes")
-    head = reader.read(end + 4)
+    head = reader.read(end + len(b"\r\n\r\n"))
     headers = {}
     for line in head.decode("latin-1").split("\r\n")[1:]:
         name, sep, value = line.partition(":")
@@ -384,13 +400,19 @@ def _next_record(reader: _Reader, label: str) -> _Record | Problem | None:
             raise ValueError(length)
     except (KeyError, ValueError):
         return Problem(where, BAD_RECORD_LENGTH, "record without a valid Content-Length")
-    return _Record(start, headers, head, length)
+    return _Record(start, headers, length)
 
 
-def _resync(reader: _Reader) -> bool:
-    """Skip to the next line that starts a WARC record; False when there is none."""
+def _resync(reader: _Reader, limit: int) -> bool:
+    """Skip to the next line that starts a WARC record; False when there is none.
+
+    Looks at most ``limit`` bytes ahead: past that the rest of the file is
+    given up (reported once), so that garbage (or a compressed bomb) costs a
+    bounded time, not the time to inflate all of it.
+    """
     reader.skip(min(1, reader.available()))  # past the bad start itself
-    while True:
+    scanned = 0
+    while scanned <= limit:
         reader.fill(CHUNK)
         m = _RECORD_START.search(reader.view().tobytes())
         if m:
@@ -399,7 +421,12 @@ def _resync(reader: _Reader) -> bool:
         if reader.eof:
             reader.skip(reader.available())
             return False
-        reader.skip(max(0, reader.available() - _RECORD_START_LEN))
+        step = max(0, reader.available() - _RECORD_START_LEN)
+        reader.skip(step)
+        scanned += step
+    reader.give_up(BAD_RECORD_LENGTH, f"no WARC record in the {limit} bytes after byte {reader.offset - scanned}; "
+                                      "the rest of the file is skipped")
+    return False
 
 
 def _wanted(record: _Record) -> bool:
@@ -411,7 +438,7 @@ def _record_items(reader: _Reader, record: _Record, label: str, max_size: int) -
     target = record.headers.get("warc-target-uri", "").strip("<>")
     where = f"{label}#{target or record.start}"
     keep_all = record.length <= max_size + HEADER_LIMIT  # the HTTP head is not part of the payload bound
-    block, status = _read_block(reader, record.length, keep=record.length if keep_all else CHUNK)
+    block, status = _read_block(reader, record.length, record.length if keep_all else CHUNK, max_size)
     if status is not None:
         kind, why = status
         yield Problem(where, kind, f"{why}; not used")
@@ -421,7 +448,7 @@ def _record_items(reader: _Reader, record: _Record, label: str, max_size: int) -
     yield from _page_from_record(record, block, where, target, max_size, whole=keep_all)
 
 
-def _read_block(reader: _Reader, length: int, keep: int) -> tuple[bytes, tuple[str, str] | None]:
+def _read_block(reader: _Reader, length: int, keep: int, max_size: int) -> tuple[bytes, tuple[str, str] | None]:
     """Read a record's block (keeping its first ``keep`` bytes); a problem when the declared length is wrong."""
     kept = bytearray()
     remaining = length
@@ -443,26 +470,27 @@ def _read_block(reader: _Reader, length: int, keep: int) -> tuple[bytes, tuple[s
         remaining -= n
     after = reader.peek(_NEXT_RECORD_LOOKAHEAD).lstrip(b"\r\n")
     if after and not WARC_MAGIC.startswith(after[: len(WARC_MAGIC)]):
-        _resync(reader)
+        _resync(reader, max_size)
         return bytes(kept), (BAD_RECORD_LENGTH, f"Content-Length {length} ends before the record does")
     return bytes(kept), None
 
 
 def _page_from_record(record: _Record, block: bytes, where: str, target: str, max_size: int, *,
                       whole: bool) -> Iterator[Item]:
+    """The HTML page in a framed record's block (warcio reads its HTTP head and undoes its encodings)."""
+    stream = io.BytesIO(block)
     try:
-        parsed = next(iter(ArchiveIterator(io.BytesIO(record.head + block + b"\r\n\r\n"))))
-        if parsed.http_headers is not None:
-            ctype = parsed.http_headers.get_header("Content-Type") or ""
-        else:
-            ctype = record.headers.get("content-type", "")
+        http = _HTTP_HEAD.parse(stream) if record.headers.get("warc-type") == "response" else None
+        ctype = (http.get_header("Content-Type") if http else record.headers.get("content-type")) or ""
         if "html" not in ctype.lower():
             return
         if not whole:
             yield Problem(where, OVERSIZED, f"record larger than {max_size} bytes (DOWNLOAD_MAXSIZE), skipped")
             return
-        body = parsed.content_stream().read(max_size + 1)
-    except (ArchiveLoadFailed, StopIteration, ValueError, OSError, EOFError, zlib.error) as exc:
+        # content_stream needs only the HTTP head and the stream: dechunked, decompressed, read within the bound
+        payload = ArcWarcRecord("warc", "response", None, stream, http, ctype, record.length).content_stream()
+        body = payload.read(max_size + 1)
+    except (StatusAndHeadersParserException, ValueError, OSError, EOFError, zlib.error) as exc:
         yield Problem(where, UNREADABLE, f"record cannot be decoded: {exc}")
         return
     if len(body) > max_size:

@@ -70,8 +70,8 @@ def test_every_command_and_argument_has_help() -> None:
         assert result.returncode == 0 and "usage: arabtoday " + name in result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("args", [["nonsense"], ["extract"], ["serve", "--port", "many"], [],
-                                  ["export", "x.jsonl", "--out", "d", "--format", "xml"]])
+@pytest.mark.parametrize("args", [["nonsense"], ["extract"], ["serve", "--port", "many"], ["serve", "--port", "70000"],
+                                  [], ["export", "x.jsonl", "--out", "d", "--format", "xml"]])
 def test_usage_errors_are_one_line_and_status_2(args: list[str]) -> None:
     result = run(*args)
     assert result.returncode == 2

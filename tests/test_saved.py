@@ -170,6 +170,19 @@ def test_understated_length_is_detected_and_reading_resumes_at_the_next_record(t
     assert ids(items) == ["103907"]
 
 
+def test_garbage_between_records_is_skipped_within_a_bound(tmp_path: Path) -> None:
+    first, second = warc_record(PAGES[0]), warc_record(PAGES[1])
+    (tmp_path / "short.warc").write_bytes(first + b"junk " * 1000 + b"\r\n\r\n" + second)
+    items = read(tmp_path / "short.warc", max_size=100_000)
+    assert problems(items) == [BAD_RECORD_LENGTH]  # the record before the junk: its length cannot be trusted
+    assert ids(items) == ["103907"]
+    (tmp_path / "long.warc").write_bytes(first + b"junk " * 40_000 + b"\r\n\r\n" + second)
+    items = read(tmp_path / "long.warc", max_size=100_000)
+    assert problems(items) == [BAD_RECORD_LENGTH, BAD_RECORD_LENGTH]
+    assert ids(items) == []
+    assert "the rest of the file is skipped" in items[-1].message
+
+
 def test_oversized_record_is_counted_and_the_next_one_read(tmp_path: Path) -> None:
     big = page(PAGES[0]) + b"<!-- " + b"x" * 200_000 + b" -->"
     path = tmp_path / "big.warc.gz"
@@ -177,6 +190,31 @@ def test_oversized_record_is_counted_and_the_next_one_read(tmp_path: Path) -> No
     items = read(path, max_size=100_000)
     assert problems(items) == [OVERSIZED]
     assert ids(items) == ["103907"]
+
+
+def test_resource_records_hold_pages_without_an_http_head(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    writer.write_record(writer.create_warc_record(f"{BASE}/{PAGES[2]}", "resource", payload=io.BytesIO(page(PAGES[2])),
+                                                  warc_content_type="text/html; charset=utf-8"))
+    (tmp_path / "resource.warc.gz").write_bytes(out.getvalue())
+    [item] = read(tmp_path / "resource.warc.gz")
+    assert isinstance(item, SavedPage) and item.body == page(PAGES[2]) and item.url == f"{BASE}/{PAGES[2]}"
+
+
+def test_chunked_and_compressed_payloads_are_decoded(tmp_path: Path) -> None:
+    packed = gzip.compress(page(PAGES[0]))
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(packed[i:i + 4000]), packed[i:i + 4000])
+                       for i in range(0, len(packed), 4000)) + b"0\r\n\r\n"
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=False)
+    headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), ("Content-Encoding", "gzip"),
+                                          ("Transfer-Encoding", "chunked")], protocol="HTTP/1.1")
+    writer.write_record(writer.create_warc_record(f"{BASE}/{PAGES[0]}", "response", payload=io.BytesIO(chunked),
+                                                  http_headers=headers))
+    (tmp_path / "encoded.warc").write_bytes(out.getvalue())
+    [item] = read(tmp_path / "encoded.warc")
+    assert isinstance(item, SavedPage) and item.body == page(PAGES[0])
 
 
 def test_non_html_records_are_passed_over_silently(tmp_path: Path) -> None:
