@@ -26,17 +26,17 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from scrapy.utils.project import get_project_settings
-
-from arabtoday.exporters import encode_record
-from arabtoday.extraction import NotAnArticle, decode_html, parse_page
-from arabtoday.items import RawArticle
-from arabtoday.offline import DictStats, run_pipelines
 from arabtoday.saved import STDIN, Problem, SavedPage, read_input, restore_archived_page
 from arabtoday.stats import Stat
 from arabtoday.version import __version__
+
+# Scrapy, the extraction and the pipelines are imported by the commands that
+# use them: --version, --help, merge and serve answer without loading them.
+if TYPE_CHECKING:
+    from arabtoday.items import RawArticle
+    from arabtoday.offline import DictStats
 
 logger = logging.getLogger("arabtoday.cli")
 
@@ -79,6 +79,8 @@ def _report(stats: DictStats, problem: Problem) -> None:
 
 def _parse(page: SavedPage, path: str, stats: DictStats) -> RawArticle | None:
     """The page's article, or None (reported and counted) when it is not one or cannot be parsed."""
+    from arabtoday.extraction import NotAnArticle, decode_html, parse_page
+
     decoded = decode_html(page.body, page.content_type)
     if decoded.corrected:
         stats.inc_value(Stat.CHARSET_CORRECTED)
@@ -120,6 +122,11 @@ class _PageFeed:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from scrapy.utils.project import get_project_settings
+
+    from arabtoday.exporters import encode_record
+    from arabtoday.offline import DictStats, run_pipelines
+
     paths = [str(p) for p in args.paths]
     if args.url and len(paths) != 1:
         raise UsageError("extract: --url names the address of one page; give exactly one PATH with it")
@@ -302,6 +309,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 def _write_atomically(path: Path, records: list[dict]) -> None:
     """Write next to ``path`` and rename: a reader never sees half a merge."""
+    from arabtoday.exporters import encode_record
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("wb") as out:

@@ -36,6 +36,7 @@ STDIN_LABEL = "<stdin>"
 GZIP_MAGIC = b"\x1f\x8b"
 WARC_MAGIC = b"WARC/1."
 CHUNK = 64 * 1024  # read size for streams; also what is kept of a record to read its HTTP head
+READ_MAX = 1024 * 1024  # the most one read asks for: a large fill grows the buffer, not a second copy
 HEADER_LIMIT = 64 * 1024  # a WARC or HTTP head larger than this is not one
 SNIFF_BYTES = 4096  # how much of a file is looked at to tell HTML from other things
 
@@ -175,7 +176,7 @@ class _Reader:
             try:
                 # read1: what one underlying read gives, so that an error later in
                 # the stream does not take the bytes before it along
-                chunk = self._raw.read1(max(CHUNK, n - self.available()))
+                chunk = self._raw.read1(min(max(CHUNK, n - self.available()), READ_MAX))
             except EOFError:
                 chunk, self.damage = b"", "the compressed data ends early (file cut short)"
             except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
@@ -215,7 +216,8 @@ class _Reader:
 
     def read(self, n: int) -> bytes:
         self.fill(n)
-        data = bytes(self._buf[self._start: self._start + n])
+        with memoryview(self._buf) as view:  # one copy, not two
+            data = view[self._start: self._start + n].tobytes()
         self._start += len(data)
         self.offset += len(data)
         return data
@@ -326,12 +328,12 @@ def _read_stream(raw: BinaryIO, label: str, url: str | None, max_size: int) -> I
         kind = describe_non_html(reader.peek(SNIFF_BYTES)) or "HTML"
         yield Problem(label, UNREADABLE, f"not a WARC file ({kind.removeprefix('not HTML ')})")
         return
-    data = reader.read(max_size + 1)
+    size = reader.fill(max_size + 1)
     if reader.damage:
         yield Problem(label, UNREADABLE, f"not valid gzip: {reader.damage}")
-    elif len(data) > max_size:
+    elif size > max_size:
         yield Problem(label, OVERSIZED, f"larger than {max_size} bytes (DOWNLOAD_MAXSIZE), skipped")
-    elif (why := describe_non_html(data)) is not None:
+    elif (why := describe_non_html(data := reader.read(size))) is not None:
         yield Problem(label, EMPTY if why == "empty file" else NOT_HTML, f"skipped, {why}")
     else:
         yield SavedPage(label, data, original_url(url) if url else None)
