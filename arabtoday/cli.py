@@ -51,6 +51,7 @@ DEFAULT_PORT = 8000
 EXPORT_FORMATS = ("parquet", "datasets")
 PARSE_ERROR = "parse"
 PIPELINE_ERROR = "pipeline"
+MESSAGE_LIMIT = 300  # characters of an exception's text shown on the one line
 
 
 class UsageError(Exception):
@@ -63,6 +64,12 @@ class InputFailed(Exception):
 
 def fail(message: str) -> NoReturn:
     raise InputFailed(message)
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as part of one line: its type and the start of its text."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:MESSAGE_LIMIT]}"
 
 
 # --------------------------------------------------------------------------- extract
@@ -81,11 +88,11 @@ def _parse(page: SavedPage, path: str, stats: DictStats) -> RawArticle | None:
     """The page's article, or None (reported and counted) when it is not one or cannot be parsed."""
     from arabtoday.extraction import NotAnArticle, decode_html, parse_page
 
-    decoded = decode_html(page.body, page.content_type)
-    if decoded.corrected:
-        stats.inc_value(Stat.CHARSET_CORRECTED)
     url = page.url or (Path(path).resolve().as_uri() if path != STDIN else "stdin:")
     try:
+        decoded = decode_html(page.body, page.content_type)
+        if decoded.corrected:
+            stats.inc_value(Stat.CHARSET_CORRECTED)
         return parse_page(restore_archived_page(decoded.text), url)
     except NotAnArticle as exc:
         stats.inc_value(Stat.SKIPPED.format(reason="not_article"))
@@ -93,7 +100,7 @@ def _parse(page: SavedPage, path: str, stats: DictStats) -> RawArticle | None:
         print(f"{page.label}: skipped, not an article: {exc}{hint}", file=sys.stderr)
     except Exception as exc:  # whatever one page raises must not end the run: counted, shown, logged
         logger.debug("%s: extraction failed", page.label, exc_info=True)
-        _report(stats, Problem(page.label, PARSE_ERROR, f"cannot be parsed: {type(exc).__name__}: {exc}"[:300]))
+        _report(stats, Problem(page.label, PARSE_ERROR, f"cannot be parsed: {describe(exc)}"))
     return None
 
 
@@ -150,11 +157,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
         except Exception as exc:  # a pipeline failing on one page must not end the run: counted, logged
             logger.debug("%s: pipeline failed", pages.current, exc_info=True)
             if pages.count == failed_at:  # failing before any page: restarting would fail again
-                fail(f"extract: the pipelines cannot start: {type(exc).__name__}: {exc}")
+                fail(f"extract: the pipelines cannot start: {describe(exc)}")
             failed_at = pages.count
             _report(stats, Problem(pages.current, PIPELINE_ERROR,
-                                   f"pipeline failed: {type(exc).__name__}: {exc}; the pipelines restart with "
-                                   "the next page (copies of earlier pages may not be recognised)"[:400]))
+                                   f"pipeline failed: {describe(exc)}; the pipelines restart with "
+                                   "the next page (copies of earlier pages may not be recognised)"))
     counts = {k.removeprefix("arabtoday/"): v for k, v in sorted(stats.get_stats().items())}
     print(f"extract: {emitted} record(s); " + ", ".join(f"{k} {v}" for k, v in counts.items()), file=sys.stderr)
     return EXIT_FAILED if any(k.startswith("arabtoday/errors/") for k in stats.get_stats()) else EXIT_OK

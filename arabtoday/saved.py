@@ -179,7 +179,7 @@ class _Reader:
                 chunk = self._raw.read1(min(max(CHUNK, n - self.available()), READ_MAX))
             except EOFError:
                 chunk, self.damage = b"", "the compressed data ends early (file cut short)"
-            except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+            except (gzip.BadGzipFile, zlib.error) as exc:  # other OSErrors are the file's own: not caught here
                 chunk, self.damage = b"", f"corrupt compressed data ({exc})"
             if not chunk:
                 self.eof = True
@@ -283,10 +283,8 @@ def describe_non_html(data: bytes) -> str | None:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:1] in (b"{", b"["):
         return "not HTML (looks like JSON)"
-    if text.startswith(b"<?xml") or text.startswith(b"<"):
+    if text.startswith(b"<"):
         return "not HTML (looks like XML)"
-    if text.startswith(WARC_MAGIC):
-        return "not HTML (looks like a WARC record)"
     return "not HTML (plain text)"
 
 
@@ -325,8 +323,9 @@ def _read_stream(raw: BinaryIO, label: str, url: str | None, max_size: int) -> I
         yield from read_warc(reader, label, max_size)
         return
     if label.lower().endswith((".warc", ".warc.gz")):
-        kind = describe_non_html(reader.peek(SNIFF_BYTES)) or "HTML"
-        yield Problem(label, UNREADABLE, f"not a WARC file ({kind.removeprefix('not HTML ')})")
+        what = describe_non_html(reader.peek(SNIFF_BYTES))
+        detail = "an HTML page" if what is None else what.removeprefix("not HTML (").removesuffix(")")
+        yield Problem(label, UNREADABLE, f"not a WARC file ({detail})")
         return
     size = reader.fill(max_size + 1)
     if reader.damage:

@@ -284,3 +284,51 @@ def test_wayback_target_uri_in_a_warc(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     [record] = records(result.stdout)
     assert record == {**record, **EXPECTED["en-104257"]}
+
+
+FAULTY_SETTINGS = '''
+from arabtoday.settings import *  # the project's settings, plus one stage that fails on one page
+
+ITEM_PIPELINES = {**ITEM_PIPELINES, "faulty_settings.FailOnTitle": 150}
+
+
+class FailOnTitle:
+    """Raises on the page whose title has the marker: a pipeline bug that one page triggers."""
+
+    def __init__(self, settings, stats):
+        self.marker = settings.get("FAIL_ON_TITLE")
+
+    def process_item(self, item):
+        if self.marker in item.title:
+            raise RuntimeError("injected pipeline failure")
+        return item
+'''
+
+
+def test_a_pipeline_failing_on_one_page_is_counted_and_the_others_go_on(tmp_path: Path) -> None:
+    (tmp_path / "faulty_settings.py").write_text(FAULTY_SETTINGS + 'FAIL_ON_TITLE = "Raqa"\n')
+    for rel in (UAE, RAQA, SPORTS):
+        (tmp_path / (rel.split("/")[2] + ".html")).write_bytes(page(rel))
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "faulty_settings", "PYTHONPATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "arabtoday", "extract",
+                             *(str(tmp_path / n) for n in ("103907.html", "104257.html", "104306.html"))],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, env=env)
+    assert result.returncode == 1
+    assert [r["id"] for r in records(result.stdout)] == ["en-103907", "en-104306"]
+    assert f"{tmp_path / '104257.html'}: pipeline failed: RuntimeError: injected pipeline failure" in result.stderr
+    assert "errors/pipeline 1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_bound_is_the_projects_download_maxsize(tmp_path: Path) -> None:
+    (tmp_path / "small_settings.py").write_text("from arabtoday.settings import *\n\nDOWNLOAD_MAXSIZE = 12000\n")
+    (tmp_path / "small.html").write_bytes(page(UAE))
+    (tmp_path / "large.html.gz").write_bytes(gzip.compress(page(RAQA)))
+    assert len(page(UAE)) <= 12000 < len(page(RAQA))
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "small_settings", "PYTHONPATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "arabtoday", "extract", str(tmp_path / "large.html.gz"),
+                             str(tmp_path / "small.html")], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            check=False, env=env)
+    assert result.returncode == 1
+    assert [r["id"] for r in records(result.stdout)] == ["en-103907"]
+    assert f"{tmp_path / 'large.html.gz'}: larger than 12000 bytes" in result.stderr
