@@ -180,7 +180,7 @@ class _Reader:
             except EOFError:
                 chunk, self.damage = b"", "the compressed data ends early (file cut short)"
             except (gzip.BadGzipFile, zlib.error) as exc:  # other OSErrors are the file's own: not caught here
-                chunk, self.damage = b"", f"corrupt compressed data ({exc})"
+                chunk, self.damage, self.damage_kind = b"", f"corrupt compressed data ({exc})", UNREADABLE
             if not chunk:
                 self.eof = True
                 break

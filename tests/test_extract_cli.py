@@ -115,14 +115,24 @@ BOMB_INFLATED = 2 * 1024**3
 RSS_GROWTH_LIMIT_KB = 50 * 1024  # over the same command on one ordinary page
 
 
+# Runs the command and reports its peak RSS. A small process of its own in between:
+# a child's ru_maxrss starts from its parent's peak (Linux keeps it across fork and
+# exec), and pytest's own peak would hide the command's.
+MEASURE = ("import os, subprocess, sys; "
+           "out, err = open(sys.argv[1], 'wb'), open(sys.argv[2], 'wb'); "
+           "p = subprocess.Popen(sys.argv[3:], stdout=out, stderr=err); "
+           "_, status, usage = os.wait4(p.pid, 0); "
+           "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)")
+
+
 def run_measured(args: list[str], tmp_path: Path, name: str) -> tuple[int, str, str, int]:
-    """``extract ARGS`` in a subprocess: (status, stdout, stderr, peak RSS in KiB of that process alone)."""
+    """``extract ARGS`` in a subprocess: (status, stdout, stderr, peak RSS in KiB of that process)."""
     out, err = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
-    with out.open("wb") as o, err.open("wb") as e:
-        proc = subprocess.Popen([sys.executable, "-m", "arabtoday", "extract", *args], cwd=ROOT, stdout=o, stderr=e)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, out.read_text("utf-8"), err.read_text("utf-8"), usage.ru_maxrss
+    measured = subprocess.run([sys.executable, "-c", MEASURE, str(out), str(err),
+                               sys.executable, "-m", "arabtoday", "extract", *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    code, peak = (int(n) for n in measured.stdout.split())
+    return code, out.read_text("utf-8"), err.read_text("utf-8"), peak
 
 
 def test_gzip_bomb_is_an_oversized_error_in_bounded_memory(tmp_path: Path) -> None:
