@@ -241,8 +241,8 @@ def load_report(path: Path) -> dict[str, Any]:
         fail(f"report: {path}: cannot read: {exc.strerror or exc}")
     except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError
         fail(f"report: {path}: not JSON ({exc})")
-    if not isinstance(data, dict) or "stats" not in data:
-        fail(f"report: {path}: not a run report (no \"stats\"); give the FILE.report.json written next to the output")
+    if not isinstance(data, dict):
+        fail(f"report: {path}: not a run report (not a JSON object); give the <output>.report.json of a crawl")
     return data
 
 
@@ -261,7 +261,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return EXIT_OK
     try:
         print(format_report(report))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         fail(f"report: {args.path}: not a complete run report (missing or wrong {exc})")
     return EXIT_OK
 

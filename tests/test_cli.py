@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 
 from arabtoday.cli import build_parser
 from arabtoday.version import __version__
-from conftest import ROOT
+from conftest import ROOT, CrawlResult
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "arabtoday"
 SERVE_TIMEOUT = 30
@@ -85,9 +86,20 @@ def test_report_of_a_missing_or_wrong_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{not json")
     result = run("report", str(tmp_path / "bad.json"))
     assert result.returncode == 1 and "not JSON" in one_line_error(result)
+    (tmp_path / "list.json").write_text("[1, 2]")
+    result = run("report", str(tmp_path / "list.json"))
+    assert result.returncode == 1 and "not a run report" in one_line_error(result)
     (tmp_path / "other.json").write_text('{"a": 1}')
     result = run("report", str(tmp_path / "other.json"))
-    assert result.returncode == 1 and "not a run report" in one_line_error(result)
+    assert result.returncode == 1 and "not a complete run report" in one_line_error(result)
+
+
+def test_report_prints_a_crawl_report(full_crawl: CrawlResult) -> None:
+    report = full_crawl.output.with_name(full_crawl.output.name + ".report.json")
+    result = run("report", str(report))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert re.search(rf"emitted\s+{len(full_crawl.records)}\b", result.stdout), result.stdout
 
 
 def record(article_id: str, crawled_at: str, title: str = "t") -> str:
