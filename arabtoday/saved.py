@@ -431,8 +431,12 @@ def _resync(reader: _Reader, limit: int) -> bool:
 
 
 def _wanted(record: _Record) -> bool:
+    """HTTP responses (not ``dns:`` and other non-HTTP responses) and HTML resources."""
     kind = record.headers.get("warc-type", "")
-    return kind == "response" or (kind == "resource" and "html" in record.headers.get("content-type", "").lower())
+    ctype = record.headers.get("content-type", "").lower()
+    if kind == "response":
+        return not ctype or "application/http" in ctype
+    return kind == "resource" and "html" in ctype
 
 
 def _record_items(reader: _Reader, record: _Record, label: str, max_size: int) -> Iterator[Item]:

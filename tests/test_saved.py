@@ -221,8 +221,13 @@ def test_chunked_and_compressed_payloads_are_decoded(tmp_path: Path) -> None:
 
 
 def test_non_html_records_are_passed_over_silently(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=False)
+    writer.write_record(writer.create_warc_record("dns:www.arabstoday.net", "response", warc_content_type="text/dns",
+                                                  payload=io.BytesIO(b"20171015064916\nwww.arabstoday.net. 300 IN A "
+                                                                     b"192.0.2.1\n")))
     path = tmp_path / "mixed.warc"
-    path.write_bytes(warc_record("img/raqa.png", PNG, "image/png") + warc_record(PAGES[1]))
+    path.write_bytes(out.getvalue() + warc_record("img/raqa.png", PNG, "image/png") + warc_record(PAGES[1]))
     items = read(path)
     assert problems(items) == []
     assert ids(items) == ["103907"]
