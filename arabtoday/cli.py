@@ -128,20 +128,16 @@ class _PageFeed:
                     yield article
 
 
-def cmd_extract(args: argparse.Namespace) -> int:
-    from scrapy.utils.project import get_project_settings
+def _write_records(pages: _PageFeed, settings: Any, stats: DictStats) -> int:
+    """Run the pages through the pipelines to stdout; the number of records written.
 
+    A pipeline raising on one page ends ``run_pipelines``; it is counted
+    against that page and the pipelines start again with the next one, so one
+    bad page never costs the others.
+    """
     from arabtoday.exporters import encode_record
-    from arabtoday.offline import DictStats, run_pipelines
+    from arabtoday.offline import run_pipelines
 
-    paths = [str(p) for p in args.paths]
-    if args.url and len(paths) != 1:
-        raise UsageError("extract: --url names the address of one page; give exactly one PATH with it")
-    if paths.count(STDIN) > 1:
-        raise UsageError("extract: - (stdin) can be given once")
-    settings = get_project_settings()
-    stats = DictStats()
-    pages = _PageFeed(paths, args.url, stats, _max_size(settings))
     emitted = 0
     out = sys.stdout.buffer
     failed_at = -1
@@ -151,17 +147,32 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 out.write(encode_record(record))
                 out.flush()
                 emitted += 1
-            break
+            return emitted
         except BrokenPipeError:
             raise
         except Exception as exc:  # a pipeline failing on one page must not end the run: counted, logged
             logger.debug("%s: pipeline failed", pages.current, exc_info=True)
-            if pages.count == failed_at:  # failing before any page: restarting would fail again
+            if pages.count in (0, failed_at):  # not a page's fault: restarting would fail again
                 fail(f"extract: the pipelines cannot start: {describe(exc)}")
             failed_at = pages.count
             _report(stats, Problem(pages.current, PIPELINE_ERROR,
                                    f"pipeline failed: {describe(exc)}; the pipelines restart with "
                                    "the next page (copies of earlier pages may not be recognised)"))
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from scrapy.utils.project import get_project_settings
+
+    from arabtoday.offline import DictStats
+
+    paths = [str(p) for p in args.paths]
+    if args.url and len(paths) != 1:
+        raise UsageError("extract: --url names the address of one page; give exactly one PATH with it")
+    if paths.count(STDIN) > 1:
+        raise UsageError("extract: - (stdin) can be given once")
+    settings = get_project_settings()
+    stats = DictStats()
+    emitted = _write_records(_PageFeed(paths, args.url, stats, _max_size(settings)), settings, stats)
     counts = {k.removeprefix("arabtoday/"): v for k, v in sorted(stats.get_stats().items())}
     print(f"extract: {emitted} record(s); " + ", ".join(f"{k} {v}" for k, v in counts.items()), file=sys.stderr)
     return EXIT_FAILED if any(k.startswith("arabtoday/errors/") for k in stats.get_stats()) else EXIT_OK
