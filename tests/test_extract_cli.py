@@ -305,8 +305,12 @@ ITEM_PIPELINES = {**ITEM_PIPELINES, "faulty_settings.FailOnTitle": 150}
 class FailOnTitle:
     """Raises on the page whose title has the marker: a pipeline bug that one page triggers."""
 
-    def __init__(self, settings, stats):
-        self.marker = settings.get("FAIL_ON_TITLE")
+    def __init__(self, marker):
+        self.marker = marker
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("FAIL_ON_TITLE"))
 
     def process_item(self, item):
         if self.marker in item.title:
