@@ -242,6 +242,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- report
 
+# Keys a run report has, this release's (docs/CONTRACTS.md) or an older one's:
+# a JSON file with none of them is some other file given by mistake.
+REPORT_KEYS = frozenset({"stats", "exit_status", "accounting", "emitted", "finish_reason"})
+
 def load_report(path: Path) -> dict[str, Any]:
     """A run report, or one clear line about why ``path`` is not one."""
     try:
@@ -252,8 +256,9 @@ def load_report(path: Path) -> dict[str, Any]:
         fail(f"report: {path}: cannot read: {exc.strerror or exc}")
     except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError
         fail(f"report: {path}: not JSON ({exc})")
-    if not isinstance(data, dict):
-        fail(f"report: {path}: not a run report (not a JSON object); give the <output>.report.json of a crawl")
+    if not isinstance(data, dict) or not REPORT_KEYS & data.keys():
+        fail(f"report: {path}: not a run report (no {', '.join(sorted(REPORT_KEYS))}); give the "
+             "<output>.report.json written next to a crawl's output")
     return data
 
 

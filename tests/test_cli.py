@@ -89,9 +89,9 @@ def test_report_of_a_missing_or_wrong_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "list.json").write_text("[1, 2]")
     result = run("report", str(tmp_path / "list.json"))
     assert result.returncode == 1 and "not a run report" in one_line_error(result)
-    (tmp_path / "other.json").write_text('{"a": 1}')
+    (tmp_path / "other.json").write_text('{"id": "en-1", "title": "a record, not a report"}')
     result = run("report", str(tmp_path / "other.json"))
-    assert result.returncode == 1 and "not a complete run report" in one_line_error(result)
+    assert result.returncode == 1 and "not a run report" in one_line_error(result)
 
 
 def test_report_prints_a_crawl_report(full_crawl: CrawlResult) -> None:
