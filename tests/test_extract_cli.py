@@ -5,8 +5,11 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import re
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -103,3 +106,243 @@ def test_url_needs_a_single_path(tmp_path: Path) -> None:
     result = run("a.html", "b.html", "--url", BASE + "/en/politics/1/x")
     assert result.returncode == 2
     assert "exactly one PATH" in result.stderr
+
+
+# ----------------------------------------------------------------------------- bounds, WARC framing, bad files
+
+BOMB_MEMBER = 64 * 1024**2
+BOMB_INFLATED = 2 * 1024**3
+RSS_GROWTH_LIMIT_KB = 50 * 1024  # over the same command on one ordinary page
+
+
+# Runs the command and reports its peak RSS. A small process of its own in between:
+# a child's ru_maxrss starts from its parent's peak (Linux keeps it across fork and
+# exec), and pytest's own peak would hide the command's.
+MEASURE = ("import os, subprocess, sys; "
+           "out, err = open(sys.argv[1], 'wb'), open(sys.argv[2], 'wb'); "
+           "p = subprocess.Popen(sys.argv[3:], stdout=out, stderr=err); "
+           "_, status, usage = os.wait4(p.pid, 0); "
+           "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)")
+
+
+def run_measured(args: list[str], tmp_path: Path, name: str) -> tuple[int, str, str, int]:
+    """``extract ARGS`` in a subprocess: (status, stdout, stderr, peak RSS in KiB of that process)."""
+    out, err = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
+    measured = subprocess.run([sys.executable, "-c", MEASURE, str(out), str(err),
+                               sys.executable, "-m", "arabtoday", "extract", *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    code, peak = (int(n) for n in measured.stdout.split())
+    return code, out.read_text("utf-8"), err.read_text("utf-8"), peak
+
+
+def test_gzip_bomb_is_an_oversized_error_in_bounded_memory(tmp_path: Path) -> None:
+    member = zlib.compressobj(9, zlib.DEFLATED, 31)
+    data = member.compress(bytes(BOMB_MEMBER)) + member.flush()
+    bomb = tmp_path / "bomb.html.gz"
+    with bomb.open("wb") as fh:  # 2 GiB of zeros in ~2 MB: one member, repeated
+        for _ in range(BOMB_INFLATED // BOMB_MEMBER):
+            fh.write(data)
+    (tmp_path / "good.html").write_bytes(page(RAQA))
+    code, _, _, baseline = run_measured([str(tmp_path / "good.html")], tmp_path, "baseline")
+    assert code == 0
+    code, stdout, stderr, peak = run_measured([str(bomb), str(tmp_path / "good.html")], tmp_path, "bomb")
+    assert code == 1
+    assert [r["id"] for r in records(stdout)] == ["en-104257"]
+    assert f"{bomb}: larger than 10485760 bytes" in stderr
+    assert "errors/oversized 1" in stderr
+    assert peak - baseline < RSS_GROWTH_LIMIT_KB, f"peak RSS {peak} KiB, {baseline} KiB on one ordinary page"
+
+
+def warc_record(url: str, body: bytes) -> bytes:
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=False)
+    headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+    writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers))
+    return out.getvalue()
+
+
+def with_length(record: bytes, delta: int) -> bytes:
+    """The record with its WARC Content-Length off by ``delta`` (a broken writer, a hand edit)."""
+    length = int(re.search(rb"Content-Length: (\d+)", record)[1])
+    return record.replace(b"Content-Length: %d" % length, b"Content-Length: %d" % (length + delta), 1)
+
+
+UAE = "en/politics/103907/uae-french-relations-discussed"
+SPORTS = "en/sports/104306/five-companies-hit-as-the-football-federation-cancelled-a-trade-deal"
+
+
+def test_warc_records_with_wrong_lengths_are_counted_and_the_rest_is_read(tmp_path: Path) -> None:
+    raqa, uae, sports = (warc_record(f"{BASE}/{rel}", page(rel)) for rel in (RAQA, UAE, SPORTS))
+    swallowing = tmp_path / "swallowing.warc.gz"  # the first record claims the two after it
+    swallowing.write_bytes(b"".join(gzip.compress(r) for r in (with_length(raqa, len(uae) + 100), uae, sports)))
+    cut = tmp_path / "cut.warc"  # the second record is cut short by the end of the file
+    cut.write_bytes(raqa + sports[:-3000])
+    result = run(str(swallowing), str(cut))
+    assert result.returncode == 1
+    assert [r["id"] for r in records(result.stdout)] == ["en-103907", "en-104306", "en-104257"]
+    assert f"{swallowing}#{BASE}/{RAQA}: Content-Length" in result.stderr
+    assert f"{cut}#{BASE}/{SPORTS}: cut short" in result.stderr
+    assert "errors/bad_record_length 1" in result.stderr
+    assert "errors/truncated_record 1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_files_that_are_not_pages_are_named_for_what_they_are(tmp_path: Path) -> None:
+    (tmp_path / "empty.html").write_bytes(b"")
+    (tmp_path / "photo.html").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
+    (tmp_path / "records.html").write_text('{"id": "en-104257"}\n')
+    (tmp_path / "good.html").write_bytes(page(RAQA))
+    result = run(*(str(tmp_path / n) for n in ("empty.html", "photo.html", "records.html", "good.html")))
+    assert result.returncode == 1
+    assert [r["id"] for r in records(result.stdout)] == ["en-104257"]
+    assert f"{tmp_path / 'empty.html'}: skipped, empty file" in result.stderr
+    assert f"{tmp_path / 'photo.html'}: skipped, not HTML (looks like PNG)" in result.stderr
+    assert f"{tmp_path / 'records.html'}: skipped, not HTML (looks like JSON)" in result.stderr
+    assert "not an article" not in result.stderr
+    assert "errors/empty_file 1" in result.stderr and "errors/not_html 2" in result.stderr
+
+
+def test_deeply_nested_markup_is_a_counted_parse_error_and_the_others_go_on(tmp_path: Path) -> None:
+    depth = 10_000
+    deep = page(RAQA).replace(b'<div class="article-body">',
+                              b'<div class="article-body">' + b"<div>" * depth + b"<p>deep</p>" + b"</div>" * depth)
+    (tmp_path / "deep.html").write_bytes(deep)
+    (tmp_path / "good.html").write_bytes(page(UAE))
+    result = run(str(tmp_path / "deep.html"), str(tmp_path / "good.html"))
+    assert [r["id"] for r in records(result.stdout)] == ["en-103907"]
+    assert "Traceback" not in result.stderr
+    if "errors/parse" in result.stderr:  # extraction raised on it (until it is made iterative)
+        assert result.returncode == 1
+        assert f"{tmp_path / 'deep.html'}: cannot be parsed:" in result.stderr
+    else:  # extraction copes with it: then it is an ordinary record or skip, never an error
+        assert result.returncode == 0, result.stderr
+
+
+def test_stdin_page_with_url(tmp_path: Path) -> None:
+    body = page(RAQA).replace(b'<link rel="canonical"', b'<link rel="x-canonical"')
+    result = subprocess.run([sys.executable, "-m", "arabtoday", "extract", "-", "--url", f"{BASE}/{RAQA}"],
+                            cwd=ROOT, input=gzip.compress(body), capture_output=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    [record] = records(result.stdout.decode("utf-8"))
+    assert record == {**record, **EXPECTED["en-104257"]}
+
+
+# ----------------------------------------------------------------------------- Wayback Machine copies
+
+TIMESTAMP = "20171015064916"
+ARCHIVE = f"https://web.archive.org/web/{TIMESTAMP}"
+WAYBACK_HEAD = (
+    '<script src="//archive.org/includes/athena.js" type="text/javascript"></script>\n'
+    '<script type="text/javascript" src="https://web-static.archive.org/_static/js/bundle-playback.js?v=1" '
+    'charset="utf-8"></script>\n'
+    f'<script type="text/javascript">__wm.init("https://web.archive.org/web"); __wm.wombat("{BASE}/",'
+    f'"{TIMESTAMP}","https://web.archive.org/","web","https://web-static.archive.org/_static/");</script>\n'
+    '<link rel="stylesheet" type="text/css" href="https://web-static.archive.org/_static/css/banner-styles.css?v=1">\n'
+    "<!-- End Wayback Rewrite JS Include -->\n")
+WAYBACK_TOOLBAR = (
+    "<!-- BEGIN WAYBACK TOOLBAR INSERT -->\n"
+    '<div id="wm-ipp-base" lang="en"><div id="wm-ipp"><a href="/web/">The Wayback Machine</a>'
+    f'<p>Capture of {BASE}/{RAQA} on 15 Oct 2017. 2 captures between 2017 and 2019.</p>'
+    f'<a href="/web/20171015000000*/{BASE}/{RAQA}">Calendar</a></div></div>\n'
+    "<!-- END WAYBACK TOOLBAR INSERT -->\n")
+_ATTR_URL = re.compile(r'(?P<attr>\b(?:href|src|content))="(?P<url>(?:https?://|/)[^"]*)"')
+
+
+def wayback_copy(rel: str) -> bytes:
+    """``rel`` as the Wayback Machine serves it: its scripts and toolbar inserted, every address pointing
+    at its copies (absolute for links, rooted with ``im_`` for images, site-relative ones made absolute)."""
+    html = page(rel).decode("utf-8")
+
+    def rewrite(m: re.Match[str]) -> str:
+        url = m["url"] if m["url"].startswith("http") else BASE + m["url"]
+        if re.search(r"\.(?:jpe?g|png|gif)$", url):
+            return f'{m["attr"]}="/web/{TIMESTAMP}im_/{url}"'
+        return f'{m["attr"]}="{ARCHIVE}/{url}"'
+
+    html = _ATTR_URL.sub(rewrite, html)
+    html = re.sub(r"(<head[^>]*>)", lambda m: m[1] + WAYBACK_HEAD, html, count=1)
+    html = re.sub(r"(<body[^>]*>)", lambda m: m[1] + WAYBACK_TOOLBAR, html, count=1)
+    return (html + "\n<!--\n     FILE ARCHIVED ON 06:49:16 Oct 15, 2017 AND RETRIEVED FROM THE\n"
+                   "     INTERNET ARCHIVE ON 10:00:00 Jan 01, 2025.\n-->").encode("utf-8")
+
+
+def test_wayback_copy_gives_the_site_record(tmp_path: Path) -> None:
+    copy = wayback_copy(RAQA)
+    assert f'href="{ARCHIVE}/{BASE}/{RAQA}"'.encode() in copy  # its canonical link names the archive
+    (tmp_path / "wayback.html").write_bytes(copy)
+    result = run(str(tmp_path / "wayback.html"))
+    assert result.returncode == 0, result.stderr
+    [record] = records(result.stdout)
+    assert record == {**record, **EXPECTED["en-104257"]}  # url, image_url, body: the site's, no toolbar
+    assert "archive.org" not in result.stdout and "Wayback" not in result.stdout
+
+
+def test_wayback_address_as_url_option(tmp_path: Path) -> None:
+    copy = wayback_copy(RAQA).replace(b'<link rel="canonical"', b'<link rel="x-canonical"')
+    (tmp_path / "saved.html").write_bytes(copy)
+    result = run(str(tmp_path / "saved.html"), "--url", f"{ARCHIVE}/{BASE}/{RAQA}")
+    assert result.returncode == 0, result.stderr
+    [record] = records(result.stdout)
+    assert record == {**record, **EXPECTED["en-104257"]}
+
+
+def test_wayback_target_uri_in_a_warc(tmp_path: Path) -> None:
+    raw = page(RAQA).replace(b'<link rel="canonical"', b'<link rel="x-canonical"')  # id_ mode: original bytes
+    warc = tmp_path / "wayback.warc.gz"
+    warc.write_bytes(gzip.compress(warc_record(f"https://web.archive.org/web/{TIMESTAMP}id_/{BASE}/{RAQA}", raw)))
+    result = run(str(warc))
+    assert result.returncode == 0, result.stderr
+    [record] = records(result.stdout)
+    assert record == {**record, **EXPECTED["en-104257"]}
+
+
+FAULTY_SETTINGS = '''
+from arabtoday.settings import *  # the project's settings, plus one stage that fails on one page
+
+ITEM_PIPELINES = {**ITEM_PIPELINES, "faulty_settings.FailOnTitle": 150}
+
+
+class FailOnTitle:
+    """Raises on the page whose title has the marker: a pipeline bug that one page triggers."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("FAIL_ON_TITLE"))
+
+    def process_item(self, item):
+        if self.marker in item.title:
+            raise RuntimeError("injected pipeline failure")
+        return item
+'''
+
+
+def test_a_pipeline_failing_on_one_page_is_counted_and_the_others_go_on(tmp_path: Path) -> None:
+    (tmp_path / "faulty_settings.py").write_text(FAULTY_SETTINGS + 'FAIL_ON_TITLE = "Raqa"\n')
+    for rel in (UAE, RAQA, SPORTS):
+        (tmp_path / (rel.split("/")[2] + ".html")).write_bytes(page(rel))
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "faulty_settings", "PYTHONPATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "arabtoday", "extract",
+                             *(str(tmp_path / n) for n in ("103907.html", "104257.html", "104306.html"))],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, env=env)
+    assert result.returncode == 1
+    assert [r["id"] for r in records(result.stdout)] == ["en-103907", "en-104306"]
+    assert f"{tmp_path / '104257.html'}: pipeline failed: RuntimeError: injected pipeline failure" in result.stderr
+    assert "errors/pipeline 1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_bound_is_the_projects_download_maxsize(tmp_path: Path) -> None:
+    (tmp_path / "small_settings.py").write_text("from arabtoday.settings import *\n\nDOWNLOAD_MAXSIZE = 12000\n")
+    (tmp_path / "small.html").write_bytes(page(UAE))
+    (tmp_path / "large.html.gz").write_bytes(gzip.compress(page(RAQA)))
+    assert len(page(UAE)) <= 12000 < len(page(RAQA))
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "small_settings", "PYTHONPATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "arabtoday", "extract", str(tmp_path / "large.html.gz"),
+                             str(tmp_path / "small.html")], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            check=False, env=env)
+    assert result.returncode == 1
+    assert [r["id"] for r in records(result.stdout)] == ["en-103907"]
+    assert f"{tmp_path / 'large.html.gz'}: larger than 12000 bytes" in result.stderr
