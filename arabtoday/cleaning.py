@@ -211,5 +211,6 @@ def clean(raw: RawArticle, crawled_at: datetime | None = None) -> Article:
         word_count=word_count(body),
         content_hash=content_hash(body) if body else "",
         extractor=raw.extractor,
+        extractor_version=raw.extractor_version,
         crawled_at=iso(crawled_at or datetime.now(timezone.utc)),
     )

@@ -18,6 +18,7 @@ class RawArticle:
     lang: str
     number: str  # numeric id within the edition
     extractor: str  # parser that produced the body ("article-v1", "fallback")
+    extractor_version: str = ""  # arabtoday.extraction.EXTRACTOR_VERSION when the page was read
     title: str | None = None
     section: str | None = None
     published_at: str | None = None
@@ -60,6 +61,7 @@ class Article:
     word_count: int
     content_hash: str
     extractor: str
+    extractor_version: str
     crawled_at: str
     duplicate_of: str | None = None
     # Not exported: what the sitemap or feed said when the page was found,

@@ -9,18 +9,31 @@ Fields that came from metadata rather than selectors are listed in
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
 from typing import ClassVar
 
-import trafilatura
 from lxml import etree
 
+from arabtoday.cleaning import is_boilerplate
 from arabtoday.dates import find_site_dates, iso, parse_any, parse_iso, parse_site_date
 from arabtoday.extraction import selectors as S
+from arabtoday.extraction.cascade import (
+    DENSE_BLOCK,
+    GENERIC,
+    GENERIC_RECALL,
+    LD_BODY,
+    TRAFILATURA_PRECISION,
+    TRAFILATURA_RECALL,
+    Candidate,
+    PageText,
+    decide,
+    dense_blocks,
+    generic_blocks,
+    ld_body_blocks,
+)
 from arabtoday.extraction.html import element_text, is_junk, text_blocks
 from arabtoday.extraction.page import Page, ld_text
 from arabtoday.items import RawArticle
@@ -133,15 +146,37 @@ class ArticleParser(MetadataMixin):
     def parse(self) -> RawArticle:
         published = self.published()
         modified = self.modified()
+        body = self.body()
+        own = body.name == self.name  # the markup hints below describe this parser's body only
         return RawArticle(
-            url=self.url, lang=self.ref.lang, number=self.ref.number, extractor=self.name,
+            url=self.url, lang=self.ref.lang, number=self.ref.number, extractor=body.name,
             title=self.title(), section=self.section(),
             published_at=iso(published) if published else None,
             modified_at=iso(modified) if modified and (not published or modified > published) else None,
-            dateline=self.dateline(), source=self.source(), image_url=self.image_url(),
-            image_caption=self.image_caption(), kicker=self.kicker(), tags=self.tags(), blocks=self.blocks(),
-            fallback_fields=self.fallback_fields,
+            dateline=self.dateline() if own else None, source=self.source() if own else None,
+            image_url=self.image_url(), image_caption=self.image_caption(), kicker=self.kicker(), tags=self.tags(),
+            blocks=body.blocks, fallback_fields=self.fallback_fields,
         )
+
+    def body(self) -> Candidate:
+        """The body as a decision between candidates (see :mod:`arabtoday.extraction.cascade`)."""
+        return decide(self.body_candidates(), PageText(self.page, is_boilerplate))
+
+    def body_candidates(self) -> list[tuple[str, Callable[[], list[str]]]]:
+        """Every way this parser can find the body, most specific first."""
+        text = None
+
+        def dense() -> list[str]:
+            nonlocal text
+            text = text or PageText(self.page, is_boilerplate)
+            return dense_blocks(text)
+
+        return [
+            (LD_BODY, lambda: ld_body_blocks(self.page.ld("articleBody"))),
+            (GENERIC, lambda: generic_blocks(self.page, TRAFILATURA_PRECISION)),
+            (GENERIC_RECALL, lambda: generic_blocks(self.page, TRAFILATURA_RECALL)),
+            (DENSE_BLOCK, dense),
+        ]
 
     def default_section(self) -> str | None:
         return SECTION_NAMES.get(self.ref.lang, {}).get(self.ref.section or "")
@@ -150,6 +185,7 @@ class ArticleParser(MetadataMixin):
         return self.meta_modified()
 
     # each parser defines these
+    def blocks(self) -> list[str]: return []
     def title(self) -> str | None: raise NotImplementedError
     def section(self) -> str | None: raise NotImplementedError
     def published(self) -> datetime | None: raise NotImplementedError
@@ -159,7 +195,6 @@ class ArticleParser(MetadataMixin):
     def image_caption(self) -> str | None: raise NotImplementedError
     def kicker(self) -> str | None: raise NotImplementedError
     def tags(self) -> list[str]: raise NotImplementedError
-    def blocks(self) -> list[str]: raise NotImplementedError
 
 
 class LayoutParser(ArticleParser):
@@ -169,7 +204,13 @@ class LayoutParser(ArticleParser):
 
     @classmethod
     def matches(cls, page: Page) -> bool:
-        return bool(page.css(cls.layout.body))
+        """The page must prove it is this layout's: every selector of
+        ``layout.proof`` matches (one common class name such as
+        ``article-body`` is found on unrelated sites, several together are not)."""
+        return all(page.css(query) for query in cls.layout.proof)
+
+    def body_candidates(self) -> list[tuple[str, Callable[[], list[str]]]]:
+        return [(self.name, self.blocks), *super().body_candidates()]
 
     @cached_property
     def _scope(self) -> etree._Element:
@@ -227,7 +268,12 @@ class LayoutParser(ArticleParser):
 
     @cached_property
     def _body(self) -> etree._Element | None:
+        """The first body container with text: an empty one (a placeholder, a
+        container closed early by a stray tag) is not the article's."""
         found = self.page.css(self.layout.body, self._scope)
+        for node in found:
+            if normalize("".join(node.itertext())):
+                return node
         return found[0] if found else None
 
     def blocks(self) -> list[str]:
@@ -282,20 +328,6 @@ class FallbackParser(ArticleParser):
 
     def tags(self) -> list[str]:
         return self.meta_tags()
-
-    def blocks(self) -> list[str]:
-        raw_body = self.page.ld("articleBody")
-        ld_body = ld_text(raw_body)
-        if ld_body and "\n" in str(raw_body):
-            return [b for b in (normalize(p) for p in str(raw_body).splitlines()) if b]
-        text = trafilatura.extract(
-            copy.deepcopy(self.page.root),  # trafilatura prunes the tree it is given; the spider reads it after
-            url=self.page.url, include_comments=False, include_tables=False,
-            include_images=False, include_links=False, favor_precision=True, deduplicate=False,
-        )
-        if not text:
-            return [ld_body] if ld_body else []
-        return [b for b in (normalize(p) for p in text.splitlines()) if b]
 
 
 LAYOUT_PARSERS: tuple[type[LayoutParser], ...] = (ArticleV1,)

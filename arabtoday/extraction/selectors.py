@@ -32,6 +32,7 @@ class Layout:
     kicker: str
     tags: str
     junk: str  # inside the body: ads, share bars, embedded widgets
+    proof: tuple[str, ...]  # all must match before the layout claims a page (more than one class name)
 
 
 # The 2017-2021 layout (the reconstructed snapshot, matching the seed page).
@@ -50,6 +51,7 @@ ARTICLE_V1 = Layout(
     kicker=".article-kicker",
     tags=".article-tags a",
     junk=".inner-ad, .share-bar, script, style, noscript, iframe, ins, form",
+    proof=("div.article-page div.article-body", "div.article-page h1.article-title"),
 )
 
 LAYOUTS: tuple[Layout, ...] = (ARTICLE_V1,)
