@@ -7,9 +7,11 @@ precision may throw a short article away. So each one is a *candidate*,
 scored for plausibility against the page itself, and the best wins:
 
 1. ``<layout name>`` (``article-v1``) — the known-layout parser's body, when the layout proved the page is its own;
-2. ``fallback-ld-body`` — the publisher's own JSON-LD ``articleBody`` (markup inside it read as HTML);
-3. ``fallback`` — trafilatura tuned for precision, on a copy of the tree without comments;
-4. ``fallback-recall`` — trafilatura tuned for recall, run only when the candidates so far are implausibly short;
+2. ``fallback`` — trafilatura tuned for precision, on a copy of the tree without comments;
+3. ``fallback-recall`` — trafilatura's balanced settings, run only when the candidates so far are
+   implausibly short (precision mode throws short articles and tables away);
+4. ``fallback-ld-body`` — the publisher's own JSON-LD ``articleBody`` (markup inside it read as HTML);
+   after the generic passes because on real pages it is as often a teaser or a body with chrome as the article;
 5. ``fallback-dense-block`` — the container holding most of the page's paragraph text (readability-style),
    the last resort that keeps a page with text from being dropped.
 
@@ -77,7 +79,10 @@ INLINE_TAGS = frozenset({"a", "b", "i", "em", "strong", "span", "font", "u", "sm
 TRAFILATURA_COMMON = {"include_comments": False, "include_tables": True, "include_images": False,
                       "include_links": False, "deduplicate": False}
 TRAFILATURA_PRECISION = {**TRAFILATURA_COMMON, "favor_precision": True}
-TRAFILATURA_RECALL = {**TRAFILATURA_COMMON, "favor_recall": True}
+# The second pass: trafilatura's balanced defaults. On the real-page benchmark
+# they recover what precision mode threw away better than ``favor_recall``,
+# which lets more chrome in (body F1 after cleaning 0.954 against 0.945).
+TRAFILATURA_RECALL = dict(TRAFILATURA_COMMON)
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,22 +160,16 @@ class ArticleParser(MetadataMixin):
 
     def body(self) -> Candidate:
         """The body as a decision between candidates (see :mod:`arabtoday.extraction.cascade`)."""
-        return decide(self.body_candidates(), PageText(self.page, is_boilerplate))
+        text = PageText(self.page, is_boilerplate)
+        return decide(self.body_candidates(text), text)
 
-    def body_candidates(self) -> list[tuple[str, Callable[[], list[str]]]]:
-        """Every way this parser can find the body, most specific first."""
-        text = None
-
-        def dense() -> list[str]:
-            nonlocal text
-            text = text or PageText(self.page, is_boilerplate)
-            return dense_blocks(text)
-
+    def body_candidates(self, text: PageText) -> list[tuple[str, Callable[[], list[str]]]]:
+        """Every way this parser can find the body, most specific first (run lazily, in order)."""
         return [
-            (LD_BODY, lambda: ld_body_blocks(self.page.ld("articleBody"))),
             (GENERIC, lambda: generic_blocks(self.page, TRAFILATURA_PRECISION)),
             (GENERIC_RECALL, lambda: generic_blocks(self.page, TRAFILATURA_RECALL)),
-            (DENSE_BLOCK, dense),
+            (LD_BODY, lambda: ld_body_blocks(self.page.ld("articleBody"))),
+            (DENSE_BLOCK, lambda: dense_blocks(text)),
         ]
 
     def default_section(self) -> str | None:
@@ -209,8 +203,8 @@ class LayoutParser(ArticleParser):
         ``article-body`` is found on unrelated sites, several together are not)."""
         return all(page.css(query) for query in cls.layout.proof)
 
-    def body_candidates(self) -> list[tuple[str, Callable[[], list[str]]]]:
-        return [(self.name, self.blocks), *super().body_candidates()]
+    def body_candidates(self, text: PageText) -> list[tuple[str, Callable[[], list[str]]]]:
+        return [(self.name, self.blocks), *super().body_candidates(text)]
 
     @cached_property
     def _scope(self) -> etree._Element:
