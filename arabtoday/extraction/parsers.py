@@ -9,16 +9,18 @@ Fields that came from metadata rather than selectors are listed in
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import ClassVar
 
+import htmldate
 from lxml import etree
 
 from arabtoday.cleaning import is_boilerplate
-from arabtoday.dates import find_site_dates, iso, parse_any, parse_iso, parse_site_date
+from arabtoday.dates import find_site_dates, find_text_dates, iso, parse_any, parse_iso, parse_site_date
 from arabtoday.extraction import selectors as S
 from arabtoday.extraction.cascade import (
     DENSE_BLOCK,
@@ -43,6 +45,10 @@ from arabtoday.urls import ArticleRef, absolute
 logger = logging.getLogger(__name__)
 
 CAPTION_MAX_WORDS = 30
+# A date above the headline counts this many times its distance (see MetadataMixin._written_date).
+BEFORE_TITLE_PENALTY = 3
+EARLIEST_PUBLICATION = datetime(1994, 1, 1, tzinfo=timezone.utc)
+INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
 
 # Section names as the site's navigation shows them: the last resort when
 # neither the page nor its metadata names the section.
@@ -63,7 +69,30 @@ class MetadataMixin:
         return ld_text(self.page.ld("headline")) or self.page.meta(*S.META_TITLE)
 
     def meta_published(self) -> datetime | None:
-        return parse_any(ld_text(self.page.ld("datePublished")) or self.page.meta(*S.META_PUBLISHED))
+        """The first publication time in the metadata that parses: a value
+        given twice, or in the wrong attribute, must not hide a good one."""
+        for value in self._published_values():
+            dt = parse_any(value)
+            if dt:
+                return dt
+        return None
+
+    def _published_values(self) -> Iterator[str]:
+        for obj in self.page.jsonld:
+            value = ld_text(obj.get("datePublished"))
+            if value:
+                yield value
+        loose = self.page.ld_loose("datePublished")
+        if loose:
+            yield loose
+        for key in S.META_PUBLISHED_KEYS:
+            yield from self.page.meta_by_key.get(key, ())
+        for el in self.page.css(S.ITEMPROP_PUBLISHED):
+            value = el.get("content") or el.get("datetime") or element_text(el)
+            if value:
+                yield value
+        for query in S.TIME_PUBLISHED:
+            yield from (str(v) for v in self.page.css(query))
 
     def meta_modified(self) -> datetime | None:
         return parse_iso(ld_text(self.page.ld("dateModified")) or self.page.meta(*S.META_MODIFIED))
@@ -113,13 +142,49 @@ class MetadataMixin:
         return tags or list(dict.fromkeys(self.page.texts(S.TAG_LINKS)))
 
     def text_date(self) -> datetime | None:
-        """A site-format date anywhere in the article area (never the header clock: it has no year)."""
+        """A date stated in the page's text: the site's own format anywhere in
+        the article area (never the header clock: it has no year), else a date
+        written in words or numbers nearest the headline, else htmldate's
+        heuristics (the last resort: they know no Arabic month)."""
         scope = self.page.css("article, main, [role=main]") or self.page.css("body")
         for node in scope:
             dates = find_site_dates(" ".join(node.itertext()))
             if dates:
                 return dates[0]
-        return None
+        return self._written_date() or self._htmldate()
+
+    def _written_date(self) -> datetime | None:
+        body = self.page.root.find("body")
+        if body is None:
+            return None
+        text = "\n".join(text_blocks(body, _not_visible))
+        dates = [(pos, dt) for pos, dt in find_text_dates(text) if _plausible_publication(dt)]
+        if not dates:
+            return None
+        title = normalize(self.meta_title() or self.page.text("h1") or "")
+        anchor = text.find(title) if title else -1
+        anchor = max(anchor, 0)
+        # after the headline is where old pages put the date; a date above it is more often the site's clock
+        return min(dates, key=lambda d: d[0] - anchor if d[0] >= anchor else BEFORE_TITLE_PENALTY * (anchor - d[0]))[1]
+
+    def _htmldate(self) -> datetime | None:
+        try:
+            found = htmldate.find_date(copy.deepcopy(self.page.root), original_date=True, url=self.page.url,
+                                       extensive_search=True)
+        except (ValueError, TypeError, RecursionError, etree.LxmlError) as exc:
+            logger.debug("htmldate failed on %s: %s", self.page.url, exc)
+            return None
+        dt = parse_iso(found) if found else None
+        return dt if dt and _plausible_publication(dt) else None
+
+
+def _not_visible(el: etree._Element) -> bool:
+    return not isinstance(el.tag, str) or el.tag in INVISIBLE_TAGS
+
+
+def _plausible_publication(dt: datetime) -> bool:
+    """Not before the web, not after now (a date in the future is an event date, not a publication)."""
+    return EARLIEST_PUBLICATION <= dt <= datetime.now(timezone.utc) + timedelta(days=1)
 
 
 class ArticleParser(MetadataMixin):

@@ -70,6 +70,25 @@ META_PUBLISHED = (
     "time[pubdate]::attr(datetime)",
     "time[datetime]::attr(datetime)",
 )
+# <meta> keys (name, property or itemprop, compared lowercased) that carry the
+# publication time, most specific first: OpenGraph (with and without the og:
+# prefix), schema.org microdata, Dublin Core, and the CMS conventions seen on
+# real pages.
+META_PUBLISHED_KEYS = (
+    "article:published_time", "og:article:published_time", "og:published_time", "datepublished",
+    "dc.date.issued", "dcterms.issued", "dcterms.created", "dc.date.created", "dc.date", "dc:date", "dcterms.date",
+    "publishdate", "publish-date", "publish_date", "pubdate", "sailthru.date", "parsely-pub-date",
+    "article_date_original", "article.published", "cxenseparse:recs:publishtime", "date",
+)
+META_KEY_ATTRS = ("property", "name", "itemprop")
+# Microdata on any element: the time in content or datetime, else the visible text.
+ITEMPROP_PUBLISHED = "[itemprop='datePublished']"
+TIME_PUBLISHED = (
+    "time[itemprop='datePublished']::attr(datetime)",
+    "article time[datetime]::attr(datetime)",
+    "time[pubdate]::attr(datetime)",
+    "time[datetime]::attr(datetime)",
+)
 META_MODIFIED = (
     "meta[property='article:modified_time']::attr(content)",
     "meta[itemprop='dateModified']::attr(content)",
