@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -69,8 +70,13 @@ MAX_PARAGRAPH_LINK_SHARE = 0.5
 # Share of a paragraph's weight its grandparent receives (readability's rule):
 # an article split into several sibling containers still adds up in theirs.
 GRANDPARENT_SHARE = 0.5
-# Link texts shorter than this many words are too common to mark a block as a link.
-MIN_LINK_WORDS = 3
+# A block that is exactly the text of one of the page's links is navigation
+# (menus, "latest news" lists), whatever its length.
+MIN_LINK_WORDS = 1
+# Table cells as trafilatura writes them in text output: "| cell | cell |".
+_TABLE_ROW = re.compile(r"^\|.*\|$")
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+LAYOUT_CELL_TAGS = frozenset({"td", "th"})
 
 PARAGRAPH_TAGS = frozenset({"p", "li", "blockquote", "pre", "dd", "dt", "h2", "h3", "h4", "h5", "h6", "figcaption"})
 INLINE_TAGS = frozenset({"a", "b", "i", "em", "strong", "span", "font", "u", "small", "big", "sup", "sub", "abbr",
@@ -113,6 +119,19 @@ class PageText:
     @property
     def main_chars(self) -> int:
         return self.densest[1]
+
+    @cached_property
+    def table_layout(self) -> bool:
+        """The page is laid out with tables (the pre-2015 generation, 2000s
+        CMSes): the main text sits in a table cell, written as ``<br><br>``
+        paragraphs. Generic extractors flatten such cells together with the
+        menus around them, so the densest block is tried before them."""
+        container, _ = self.densest
+        if container is None:
+            return False
+        cell = container if container.tag in LAYOUT_CELL_TAGS else next(
+            (a for a in container.iterancestors() if a.tag in LAYOUT_CELL_TAGS), None)
+        return cell is not None and not self.page.css("p", container)
 
     @cached_property
     def link_texts(self) -> frozenset[str]:
@@ -195,7 +214,17 @@ def generic_blocks(page: Page, options: dict[str, bool]) -> list[str]:
     except (RecursionError, ParserError, ValueError, TypeError) as exc:  # its own tree walks recurse
         logger.warning("generic extractor failed on %s: %s", page.url, type(exc).__name__)
         return []
-    return [b for b in (normalize(p) for p in (text or "").splitlines()) if b]
+    return [b for line in (text or "").splitlines() for b in _line_blocks(line)]
+
+
+def _line_blocks(line: str) -> list[str]:
+    """A line of trafilatura's text; a table row becomes one block per cell, so
+    that navigation cells of a table layout are recognised as links."""
+    line = normalize(line)
+    if not _TABLE_ROW.match(line):
+        return [line] if line else []
+    cells = (normalize(c.replace("\\|", "|")) for c in _CELL_SPLIT.split(line[1:-1]))
+    return [c for c in cells if c]
 
 
 def dense_blocks(text: PageText) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -39,7 +40,7 @@ from arabtoday.extraction.cascade import (
 from arabtoday.extraction.html import element_text, is_junk, text_blocks
 from arabtoday.extraction.page import Page, ld_text
 from arabtoday.items import RawArticle
-from arabtoday.text import normalize
+from arabtoday.text import fold_for_match, normalize
 from arabtoday.urls import ArticleRef, absolute
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ logger = logging.getLogger(__name__)
 CAPTION_MAX_WORDS = 30
 # A date above the headline counts this many times its distance (see MetadataMixin._written_date).
 BEFORE_TITLE_PENALTY = 3
+SITE_NAMES = frozenset(fold_for_match(n) for n in ("Arab Today", "Arabs Today", "arabstoday", "arabstoday.net",
+                                                    "العرب اليوم"))
+TITLE_SEPARATOR = re.compile(r"\s+(?:::|[-|–—»«])\s+")
 EARLIEST_PUBLICATION = datetime(1994, 1, 1, tzinfo=timezone.utc)
 INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
 
@@ -178,6 +182,16 @@ class MetadataMixin:
         return dt if dt and _plausible_publication(dt) else None
 
 
+def strip_site_name(title: str | None, site_name: str | None = None) -> str | None:
+    """``<title>`` without the site's name ("Arab Today :: Headline", "Headline | Publisher"):
+    the parts around a separator that name the site (ours, or the page's ``og:site_name``) are dropped."""
+    if not title:
+        return title
+    names = SITE_NAMES | ({fold_for_match(site_name)} if site_name else set())
+    parts = [p for p in TITLE_SEPARATOR.split(title) if fold_for_match(p) not in names]
+    return normalize(" - ".join(parts)) if parts else title
+
+
 def _not_visible(el: etree._Element) -> bool:
     return not isinstance(el.tag, str) or el.tag in INVISIBLE_TAGS
 
@@ -230,12 +244,13 @@ class ArticleParser(MetadataMixin):
 
     def body_candidates(self, text: PageText) -> list[tuple[str, Callable[[], list[str]]]]:
         """Every way this parser can find the body, most specific first (run lazily, in order)."""
-        return [
+        dense = (DENSE_BLOCK, lambda: dense_blocks(text))
+        generic = [
             (GENERIC, lambda: generic_blocks(self.page, TRAFILATURA_PRECISION)),
             (GENERIC_RECALL, lambda: generic_blocks(self.page, TRAFILATURA_RECALL)),
             (LD_BODY, lambda: ld_body_blocks(self.page.ld("articleBody"))),
-            (DENSE_BLOCK, lambda: dense_blocks(text)),
         ]
+        return [dense, *generic] if text.table_layout else [*generic, dense]
 
     def default_section(self) -> str | None:
         return SECTION_NAMES.get(self.ref.lang, {}).get(self.ref.section or "")
@@ -362,7 +377,8 @@ class FallbackParser(ArticleParser):
     name = "fallback"
 
     def title(self) -> str | None:
-        return self.meta_title() or self.page.text("h1") or self.page.first("title::text")
+        return self.meta_title() or self.page.text("h1") or strip_site_name(self.page.first("title::text"),
+                                                                           self.page.meta(*S.META_SITE_NAME))
 
     def section(self) -> str | None:
         return self.meta_section() or self.default_section()

@@ -59,6 +59,7 @@ LAYOUTS: tuple[Layout, ...] = (ARTICLE_V1,)
 # Metadata, the first fallback: it survives redesigns because search engines
 # and social networks read it.
 META_TITLE = ("meta[property='og:title']::attr(content)", "meta[name='twitter:title']::attr(content)")
+META_SITE_NAME = ("meta[property='og:site_name']::attr(content)",)
 META_IMAGE = ("meta[property='og:image']::attr(content)", "meta[name='twitter:image']::attr(content)")
 META_IMAGE_ALT = ("meta[property='og:image:alt']::attr(content)",)
 META_PUBLISHED = (
