@@ -174,9 +174,10 @@ def decide(producers: list[tuple[str, Callable[[], list[str]]]], text: PageText)
         if candidate.plausible:
             return candidate
         tried.append(candidate)
-    if not tried:
-        return Candidate(DENSE_BLOCK, [], 0.0, 0)
-    return max(tried, key=lambda c: c.score)  # max keeps the first of equals: the more specific one
+    best = max(tried, key=lambda c: c.score, default=None)  # max keeps the first of equals: the more specific one
+    if best is None or best.score <= 0:
+        return Candidate(DENSE_BLOCK, [], 0.0, 0)  # only links and chrome: no body (dropped as missing_body)
+    return best
 
 
 # --- candidates ------------------------------------------------------------------------------------------------
