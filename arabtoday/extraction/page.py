@@ -18,6 +18,7 @@ from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
 from arabtoday.extraction import selectors as S
+from arabtoday.extraction.depth import flatten, too_deep
 from arabtoday.extraction.html import element_text
 from arabtoday.text import normalize
 from arabtoday.urls import absolute, strip_tracking
@@ -48,6 +49,13 @@ class Page:
     def __init__(self, html: str, url: str) -> None:
         self.url = url
         self.root: etree._Element = parse_html(html)
+        # True when the page was nested too deep for the parser and was re-read
+        # with its deepest wrappers unwrapped (see arabtoday.extraction.depth).
+        self.flattened = False
+        if too_deep(self.root):
+            logger.warning("%s: nested deeper than the HTML parser holds; deepest wrappers unwrapped", url)
+            self.root = parse_html(flatten(html))
+            self.flattened = True
 
     def css(self, query: str, scope: etree._Element | None = None) -> list[Any]:
         """Elements (or strings, for ``::text``/``::attr``) matching ``query`` in ``scope`` (default: the page)."""
