@@ -62,15 +62,6 @@ META_TITLE = ("meta[property='og:title']::attr(content)", "meta[name='twitter:ti
 META_SITE_NAME = ("meta[property='og:site_name']::attr(content)",)
 META_IMAGE = ("meta[property='og:image']::attr(content)", "meta[name='twitter:image']::attr(content)")
 META_IMAGE_ALT = ("meta[property='og:image:alt']::attr(content)",)
-META_PUBLISHED = (
-    "meta[property='article:published_time']::attr(content)",
-    "meta[itemprop='datePublished']::attr(content)",
-    "meta[name='pubdate']::attr(content)",
-    "time[itemprop='datePublished']::attr(datetime)",
-    "article time[datetime]::attr(datetime)",
-    "time[pubdate]::attr(datetime)",
-    "time[datetime]::attr(datetime)",
-)
 # <meta> keys (name, property or itemprop, compared lowercased) that carry the
 # publication time, most specific first: OpenGraph (with and without the og:
 # prefix), schema.org microdata, Dublin Core, and the CMS conventions seen on
