@@ -174,3 +174,19 @@ def test_golden_fixtures_are_documented() -> None:
     readme = (GOLDEN / "README.md").read_text("utf-8")
     for path in GOLDEN.glob("*.html"):
         assert path.name in readme, path.name
+
+
+def test_a_data_table_in_the_article_is_kept_row_by_row() -> None:
+    """Precision settings without tables threw election results and price lists away."""
+    results = [("National Bloc", "412,300", "31"), ("Reform List", "287,950", "22"), ("Independents", "98,400", "7")]
+    rows = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{c}</td></tr>" for a, b, c in results)
+    html = ('<html><head><meta property="og:title" content="Final results of the municipal elections"></head><body>'
+            '<header><nav><a href="/en/">Home</a> <a href="/en/politics">Politics</a></nav></header><main><article>'
+            '<h1>Final results of the municipal elections</h1><p>The electoral commission published the final '
+            'results on Monday, a day later than planned, after recounts in two districts.</p><table><thead><tr>'
+            f'<th>List</th><th>Votes</th><th>Seats</th></tr></thead><tbody>{rows}</tbody></table><p>Turnout reached '
+            '41 percent, up from 33 percent four years ago.</p></article></main><footer>All rights reserved</footer>'
+            '</body></html>')
+    body = extract(html, f"{SITE}/en/politics/90")["body"].split("\n\n")
+    assert body[0].startswith("The electoral commission") and body[-1].startswith("Turnout reached")
+    assert body[1:-1] == ["List | Votes | Seats", *(" | ".join(r) for r in results)]

@@ -13,7 +13,9 @@ scored for plausibility against the page itself, and the best wins:
 4. ``fallback-ld-body`` — the publisher's own JSON-LD ``articleBody`` (markup inside it read as HTML);
    after the generic passes because on real pages it is as often a teaser or a body with chrome as the article;
 5. ``fallback-dense-block`` — the container holding most of the page's paragraph text (readability-style),
-   the last resort that keeps a page with text from being dropped.
+   the last resort that keeps a page with text from being dropped; tried *first* on table-laid-out pages
+   (the pre-2015 generation: text in a ``<td>`` as ``<br><br>`` paragraphs), where generic extractors
+   flatten menus and article together (:attr:`PageText.table_layout`).
 
 Plausibility (:func:`score`): how much of the page's main text the candidate
 covers (length against the densest block's link-free text), discounted by
@@ -57,6 +59,7 @@ def is_fallback(extractor: str) -> bool:
     """True when no known layout produced the body (the pages a redesign moves)."""
     return extractor.startswith(FALLBACK_PREFIX)
 
+
 # A candidate this good is taken without trying the later ones.
 PLAUSIBLE_SCORE = 0.6
 # Below this many characters a body is implausible whatever the page: a
@@ -73,9 +76,11 @@ GRANDPARENT_SHARE = 0.5
 # A block that is exactly the text of one of the page's links is navigation
 # (menus, "latest news" lists), whatever its length.
 MIN_LINK_WORDS = 1
-# Table cells as trafilatura writes them in text output: "| cell | cell |".
+# Table rows as trafilatura writes them in text output: "| cell | cell |".
 _TABLE_ROW = re.compile(r"^\|.*\|$")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
+_RULE_CELL = re.compile(r"^:?-{3,}:?$")
+CELL_SEPARATOR = " | "
 LAYOUT_CELL_TAGS = frozenset({"td", "th"})
 
 PARAGRAPH_TAGS = frozenset({"p", "li", "blockquote", "pre", "dd", "dt", "h2", "h3", "h4", "h5", "h6", "figcaption"})
@@ -219,13 +224,17 @@ def generic_blocks(page: Page, options: dict[str, bool]) -> list[str]:
 
 
 def _line_blocks(line: str) -> list[str]:
-    """A line of trafilatura's text; a table row becomes one block per cell, so
-    that navigation cells of a table layout are recognised as links."""
+    """A line of trafilatura's text. A table row ("| a | b |") becomes one
+    block with its cells separated by " | " (the separator row under a header
+    is dropped), so a data table in an article reads row by row."""
     line = normalize(line)
     if not _TABLE_ROW.match(line):
         return [line] if line else []
-    cells = (normalize(c.replace("\\|", "|")) for c in _CELL_SPLIT.split(line[1:-1]))
-    return [c for c in cells if c]
+    cells = [normalize(c.replace("\\|", "|")) for c in _CELL_SPLIT.split(line[1:-1])]
+    cells = [c for c in cells if c]
+    if all(_RULE_CELL.match(c) for c in cells):
+        return []
+    return [CELL_SEPARATOR.join(cells)] if cells else []
 
 
 def dense_blocks(text: PageText) -> list[str]:
