@@ -18,7 +18,7 @@ from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
 from arabtoday.extraction import selectors as S
-from arabtoday.extraction.depth import flatten, too_deep
+from arabtoday.extraction.depth import TRUNCATION_DEPTH, flatten, too_deep
 from arabtoday.extraction.html import element_text
 from arabtoday.text import normalize
 from arabtoday.urls import absolute, strip_tracking
@@ -52,7 +52,7 @@ class Page:
         # True when the page was nested too deep for the parser and was re-read
         # with its deepest wrappers unwrapped (see arabtoday.extraction.depth).
         self.flattened = False
-        if too_deep(self.root):
+        if html.count("<") >= TRUNCATION_DEPTH and too_deep(self.root):  # fewer tags cannot nest that deep
             logger.warning("%s: nested deeper than the HTML parser holds; deepest wrappers unwrapped", url)
             self.root = parse_html(flatten(html))
             self.flattened = True
