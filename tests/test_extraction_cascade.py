@@ -16,6 +16,7 @@ import pytest
 
 from arabtoday.extraction import EXTRACTOR_VERSION, extract, extract_bytes, is_fallback, parse_page
 from arabtoday.extraction.cascade import ld_body_blocks
+from arabtoday.extraction.parsers import strip_site_name
 from arabtoday.text import word_count
 from conftest import FIXTURES, SNAPSHOT, expected_records
 
@@ -190,3 +191,23 @@ def test_a_data_table_in_the_article_is_kept_row_by_row() -> None:
     body = extract(html, f"{SITE}/en/politics/90")["body"].split("\n\n")
     assert body[0].startswith("The electoral commission") and body[-1].startswith("Turnout reached")
     assert body[1:-1] == ["List | Votes | Seats", *(" | ".join(r) for r in results)]
+
+
+@pytest.mark.parametrize(("title", "site_name", "expected"), [
+    ("Arab Today :: Gulf ministers agree", None, "Gulf ministers agree"),
+    ("العرب اليوم - وزراء المياه العرب يجتمعون", None, "وزراء المياه العرب يجتمعون"),
+    ("Headline – with a dash | Arab Today", None, "Headline – with a dash"),
+    ("Trump plant X – während Y", None, "Trump plant X – während Y"),  # no site name: as written
+    ("Einsatz - Die Neue Südtiroler Tageszeitung", "Die Neue Südtiroler Tageszeitung", "Einsatz"),
+    ("Arab Today", None, "Arab Today"),
+])
+def test_title_without_the_site_name(title: str, site_name: str | None, expected: str) -> None:
+    assert strip_site_name(title, site_name) == expected
+
+
+def test_title_escaped_twice_by_the_cms_is_decoded() -> None:
+    html = ('<html><head><meta property="og:title" content="Trainer: &amp;quot;Nothing to lose&amp;quot;">'
+            '<meta property="og:site_name" content="Kicker"></head><body><p>'
+            + "The coach said the team had nothing to lose before the last match of the season. " * 4
+            + "</p></body></html>")
+    assert extract(html, f"{SITE}/en/sports/91")["title"] == 'Trainer: "Nothing to lose"'

@@ -10,6 +10,7 @@ Fields that came from metadata rather than selectors are listed in
 from __future__ import annotations
 
 import copy
+import html
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -50,7 +51,8 @@ CAPTION_MAX_WORDS = 30
 BEFORE_TITLE_PENALTY = 3
 SITE_NAMES = frozenset(fold_for_match(n) for n in ("Arab Today", "Arabs Today", "arabstoday", "arabstoday.net",
                                                     "العرب اليوم"))
-TITLE_SEPARATOR = re.compile(r"\s+(?:::|[-|–—»«])\s+")
+_ESCAPED_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
+TITLE_SEPARATOR = re.compile(r"(\s+(?:::|[-|–—»«])\s+)")
 EARLIEST_PUBLICATION = datetime(1994, 1, 1, tzinfo=timezone.utc)
 INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
 
@@ -70,7 +72,12 @@ class MetadataMixin:
     page: Page
 
     def meta_title(self) -> str | None:
-        return ld_text(self.page.ld("headline")) or self.page.meta(*S.META_TITLE)
+        """The headline the page gives search engines, without the site's name
+        and with entities a CMS escaped twice (``&amp;quot;`` in the markup) decoded."""
+        title = ld_text(self.page.ld("headline")) or self.page.meta(*S.META_TITLE)
+        if title and _ESCAPED_ENTITY.search(title):
+            title = normalize(html.unescape(title))
+        return strip_site_name(title, self.page.meta(*S.META_SITE_NAME))
 
     def meta_published(self) -> datetime | None:
         """The first publication time in the metadata that parses: a value
@@ -183,13 +190,17 @@ class MetadataMixin:
 
 
 def strip_site_name(title: str | None, site_name: str | None = None) -> str | None:
-    """``<title>`` without the site's name ("Arab Today :: Headline", "Headline | Publisher"):
-    the parts around a separator that name the site (ours, or the page's ``og:site_name``) are dropped."""
+    """``<title>`` without the site's name at either end ("Arab Today :: Headline",
+    "Headline | Publisher"): ours, or the page's ``og:site_name``. The rest is kept as written."""
     if not title:
         return title
     names = SITE_NAMES | ({fold_for_match(site_name)} if site_name else set())
-    parts = [p for p in TITLE_SEPARATOR.split(title) if fold_for_match(p) not in names]
-    return normalize(" - ".join(parts)) if parts else title
+    pieces = TITLE_SEPARATOR.split(title)  # text, separator, text, ... (the pattern captures)
+    while len(pieces) > 2 and fold_for_match(pieces[0]) in names:
+        pieces = pieces[2:]
+    while len(pieces) > 2 and fold_for_match(pieces[-1]) in names:
+        pieces = pieces[:-2]
+    return normalize("".join(pieces))
 
 
 def _not_visible(el: etree._Element) -> bool:
