@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench bench-extract bench-crawl bench-dedup bench-redis clean
+.PHONY: install demo test test-fast lint bench bench-extract bench-quality bench-crawl bench-dedup bench-redis clean
 
 install: $(STAMP)
 
@@ -30,10 +30,14 @@ test: install lint
 test-fast: install
 	$(PY) -m pytest -q -m "not slow"
 
-bench: bench-extract bench-crawl bench-dedup
+bench: bench-extract bench-quality bench-crawl bench-dedup
 
 bench-extract: install
 	$(PY) benchmarks/bench_extract.py
+
+# Real pages of other publishers (benchmarks/realpages/): the fallback path against trafilatura, same process.
+bench-quality: install
+	$(PY) benchmarks/bench_quality.py
 
 bench-crawl: install
 	$(PY) benchmarks/bench_crawl.py --articles 5000 --memory-sizes 5000,50000 --workers 1,2,4

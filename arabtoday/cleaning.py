@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timezone
 
 from arabtoday.dates import iso
-from arabtoday.items import Article, RawArticle
+from arabtoday.items import Article, RawArticle, copied_fields
 from arabtoday.text import content_hash, fold_for_match, normalize, word_count
 
 # Wire agencies and house bylines: a dateline naming one of these has no author.
@@ -71,6 +71,7 @@ BOILERPLATE = tuple(re.compile(p, re.I) for p in (
     r"^GMT\s*\d{1,2}:\d{2}(?::\d{2})?\s+\d{4}\s+\S+\s*[,،]\s*\d{1,2}\s+\S+(?:\s+\S+)?$",  # a bare date line
 ))
 KICKER_MAX_WORDS = 25
+KICKER_MIN_WORDS = 2  # a one-word line reappearing in the text is a coincidence, not a kicker
 DATELINE_SEARCH_BLOCKS = 3
 _TERMINAL = re.compile(r"[.!?؟…\"”»]$")
 
@@ -159,14 +160,24 @@ def _take_source(blocks: list[str], hint: str | None) -> str | None:
 
 
 def _drop_kickers(blocks: list[str]) -> list[str]:
-    """A short fragment that reappears inside a longer paragraph is the page's
-    kicker or a pull quote, not a paragraph of its own."""
-    fragments = [i for i, block in enumerate(blocks) if _is_fragment(block)]
-    if not fragments:
-        return blocks
-    folded = [fold_for_match(b) for b in blocks]
-    drop = {i for i in fragments
-            if any(folded[i] in folded[j] for j in range(len(blocks)) if j != i and len(blocks[j]) > len(blocks[i]))}
+    """A short fragment *above* the article that reappears inside a longer
+    paragraph is the page's kicker (a fragment of the lead) or a repeated
+    headline, not a paragraph of its own.
+
+    Only the leading fragments are candidates: inside the text, a short line
+    without final punctuation is a subhead, a list item or a short quote, and
+    its words recurring in a paragraph is what subheads do. On real pages the
+    unrestricted rule deleted more article text than chrome.
+    """
+    drop = set()
+    for i, block in enumerate(blocks[:DATELINE_SEARCH_BLOCKS]):
+        if not _is_fragment(block):
+            break  # the article has started
+        if len(block.split()) < KICKER_MIN_WORDS:
+            continue
+        folded = fold_for_match(block)
+        if any(folded in fold_for_match(later) for later in blocks[i + 1:] if len(later) > len(block)):
+            drop.add(i)
     return [b for i, b in enumerate(blocks) if i not in drop]
 
 
@@ -194,22 +205,17 @@ def clean(raw: RawArticle, crawled_at: datetime | None = None) -> Article:
     blocks, dateline, source = body_blocks(raw)
     body = "\n\n".join(blocks)
     return Article(
+        **copied_fields(raw),  # url, lang, dates, image_url, extractor(_version): as the page object read them
         id=raw.id,
-        url=raw.url,
-        lang=raw.lang,
         section=normalize(raw.section) or None,
         title=normalize(raw.title),
-        published_at=raw.published_at,
-        modified_at=raw.modified_at,
         dateline=dateline,
         author=author_of(dateline),
         source=source,
-        image_url=raw.image_url,
         image_caption=normalize(raw.image_caption) or None,
         body=body,
         tags=[t for t in (normalize(t) for t in raw.tags) if t],
         word_count=word_count(body),
         content_hash=content_hash(body) if body else "",
-        extractor=raw.extractor,
         crawled_at=iso(crawled_at or datetime.now(timezone.utc)),
     )

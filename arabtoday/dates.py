@@ -31,21 +31,24 @@ _EN_MONTHS = {
     )
     for m in names
 }
-# Both Arabic month-name systems; keys are folded (fold_for_match) so that
-# hamza/alef variants (أكتوبر/اكتوبر, آذار/اذار) all match.
+# Every Arabic month-name system: Egyptian/Gulf (from the Latin names),
+# Levantine/Iraqi (Syriac names), Algerian/Tunisian (from the French:
+# جانفي، فيفري، أفريل، جوان، جويلية، أوت) and Moroccan (يوليوز، غشت، شتنبر،
+# نونبر، دجنبر). dateparser knows none of the Maghrebi ones. Keys are folded
+# (fold_for_match) so that hamza/alef variants (أكتوبر/اكتوبر, آذار/اذار) all match.
 _AR_MONTHS_RAW = {
-    1: ["يناير", "كانون الثاني"],
-    2: ["فبراير", "شباط"],
+    1: ["يناير", "كانون الثاني", "جانفي", "جانفييه"],
+    2: ["فبراير", "شباط", "فيفري", "فبرير"],
     3: ["مارس", "آذار"],
-    4: ["أبريل", "إبريل", "نيسان"],
-    5: ["مايو", "أيار"],
-    6: ["يونيو", "يونيه", "حزيران"],
-    7: ["يوليو", "يوليه", "تموز"],
-    8: ["أغسطس", "آب"],
-    9: ["سبتمبر", "أيلول"],
+    4: ["أبريل", "إبريل", "نيسان", "أفريل", "ابريل"],
+    5: ["مايو", "أيار", "ماي"],
+    6: ["يونيو", "يونيه", "حزيران", "جوان"],
+    7: ["يوليو", "يوليه", "تموز", "جويلية", "جويليه", "يوليوز"],
+    8: ["أغسطس", "آب", "أوت", "غشت", "اغشت"],
+    9: ["سبتمبر", "أيلول", "شتنبر"],
     10: ["أكتوبر", "تشرين الأول"],
-    11: ["نوفمبر", "تشرين الثاني"],
-    12: ["ديسمبر", "كانون الأول"],
+    11: ["نوفمبر", "تشرين الثاني", "نونبر"],
+    12: ["ديسمبر", "كانون الأول", "دجنبر"],
 }
 MONTHS = {**_EN_MONTHS, **{fold_for_match(n): m for m, names in _AR_MONTHS_RAW.items() for n in names}}
 
@@ -59,7 +62,25 @@ _SITE_DATE_SEARCH = re.compile(
 )
 _ISO = re.compile(
     r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})(?:[T ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.\d+)?)?"
-    r"(?P<tz>Z|[+-]\d{2}:?\d{2})?)?$"
+    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?)?$"
+)
+# ISO 8601 basic format, as some CMSes write it: 20180619T055000+0900
+_ISO_BASIC = re.compile(
+    r"(?P<y>\d{4})(?P<mo>\d{2})(?P<d>\d{2})T(?P<h>\d{2})(?P<mi>\d{2})(?P<s>\d{2})?(?:\.\d+)?"
+    r"(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
+)
+
+# Dates written in running text, in any of the month systems above or as
+# numbers: "15 أفريل 2007", "الخميس ١٥ مارس ٢٠٠٧", "March 15, 2007",
+# "15 March 2007", "15/03/2007", "2007/03/15". The month group is resolved by
+# _month(); anything it does not know is not a date.
+_MONTH_WORD = r"[^\W\d_]+(?:\s+[^\W\d_]+)?"
+_TEXT_DATES = (
+    re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?(?P<mon>{_MONTH_WORD}?)\s*,?\s+"
+               rf"(?P<y>(?:19|20)\d{{2}})(?!\d)"),
+    re.compile(r"(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*,\s*(?P<y>(?:19|20)\d{2})(?!\d)"),
+    re.compile(r"(?<![\d/.-])(?P<d>\d{1,2})[/.-](?P<mo>\d{1,2})[/.-](?P<y>(?:19|20)\d{2})(?![\d/.-])"),
+    re.compile(r"(?<![\d/.-])(?P<y>(?:19|20)\d{2})[/.-](?P<mo>\d{1,2})[/.-](?P<d>\d{1,2})(?![\d/.-])"),
 )
 
 
@@ -108,10 +129,11 @@ def find_site_dates(text: str) -> list[datetime]:
 
 
 def parse_iso(text: str | None) -> datetime | None:
-    """ISO 8601 as found in metadata (``2017-10-15T06:49:00+00:00``, ``...Z``, date only)."""
+    """ISO 8601 as found in metadata (``2017-10-15T06:49:00+00:00``, ``...Z``, date only, basic format)."""
     if not text:
         return None
-    m = _ISO.match(text.strip())
+    text = to_ascii_digits(text.strip())
+    m = _ISO.match(text) or _ISO_BASIC.match(text)
     if not m:
         return None
     tz = UTC
@@ -153,6 +175,24 @@ def parse_any(text: str | None) -> datetime | None:
         settings={"TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": True, "REQUIRE_PARTS": ["day", "month", "year"]},
     )
     return dt.astimezone(UTC) if dt else None
+
+
+def find_text_dates(text: str) -> list[tuple[int, datetime]]:
+    """Dates written in running text (any Arabic month system, English months,
+    numeric day-first or year-first; Arabic-Indic digits), with their offsets.
+    The old generation of pages states its date only this way."""
+    text = to_ascii_digits(text)
+    found = []
+    for pattern in _TEXT_DATES:
+        for m in pattern.finditer(text):
+            month = int(m["mo"]) if "mo" in m.groupdict() and m["mo"] else _month(m["mon"])
+            if month is None:
+                continue
+            try:
+                found.append((m.start(), datetime(int(m["y"]), month, int(m["d"]), tzinfo=UTC)))
+            except ValueError:
+                continue
+    return sorted(found, key=lambda f: f[0])
 
 
 def parse_day(text: str) -> date:

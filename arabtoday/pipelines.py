@@ -31,7 +31,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from arabtoday.accounting import Dropped
 from arabtoday.cleaning import clean
-from arabtoday.extraction import as_record
+from arabtoday.extraction import as_record, is_fallback
 from arabtoday.items import REQUIRED_FIELDS, Article, RawArticle
 from arabtoday.ordering import OrderingHold
 from arabtoday.params import CrawlParams, params_of
@@ -76,7 +76,7 @@ class BoilerplatePipeline(Stage):
             return item
         self.stats.inc_value("arabtoday/pages/parsed")
         self.stats.inc_value(f"arabtoday/extractor/{item.extractor}")
-        if item.extractor == "fallback":
+        if is_fallback(item.extractor):
             self.stats.inc_value("arabtoday/fallback/pages")
         for field in item.fallback_fields:
             self.stats.inc_value(f"arabtoday/fallback/field/{field}")

@@ -122,3 +122,26 @@ def test_content_hash_ignores_case_punctuation_and_letter_variants() -> None:
     assert content_hash('He said "no".') == content_hash("he said no")
     assert content_hash("أكتوبر") == content_hash("اكتوبر")
     assert content_hash("one text") != content_hash("another text")
+
+
+def test_subheads_list_items_and_short_quotes_inside_the_text_are_kept() -> None:
+    """Short lines without final punctuation whose words recur in a longer
+    paragraph are subheads, list items and quotes when they sit inside the
+    text (on real pages the old rule deleted mostly these)."""
+    blocks = [
+        "The council approved the water plan on Monday after a long debate.",
+        "Higher tariffs",
+        "Higher tariffs will apply from June to households that use more than the basic allowance.",
+        "What changes for farmers",
+        "The plan sets out what changes for farmers who irrigate with groundwater.",
+        "Chatbot",
+        "The ministry will also open a chatbot to answer questions about bills.",
+    ]
+    kept, _, _ = body_blocks(raw(blocks))
+    assert kept == blocks
+
+
+def test_a_kicker_above_the_article_is_still_dropped() -> None:
+    lead = "While the chamber of commerce welcomed the plan, farmers said it would raise their costs."
+    kept, _, _ = body_blocks(raw(["while the chamber of commerce", lead, "Second paragraph."]))
+    assert kept == [lead, "Second paragraph."]

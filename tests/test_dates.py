@@ -2,7 +2,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from arabtoday.dates import find_site_dates, iso, parse_any, parse_iso, parse_rfc822, parse_site_date
+from arabtoday.dates import find_site_dates, find_text_dates, iso, parse_any, parse_iso, parse_rfc822, parse_site_date
 
 UTC = timezone.utc
 
@@ -55,3 +55,35 @@ def test_parse_any_falls_back_to_dateparser() -> None:
     dt = parse_any("15 October 2017 06:49")
     assert dt == datetime(2017, 10, 15, 6, 49, tzinfo=UTC)
     assert parse_any("GMT 06:49 2017 Sunday ,15 October").date() == date(2017, 10, 15)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("الخميس ١٥ أفريل ٢٠٠٧", "2007-04-15"),  # Algerian/Tunisian, Arabic-Indic digits
+    ("نشر في 3 جويلية 2009 على الساعة 10:30", "2009-07-03"),
+    ("1 أوت 2012", "2012-08-01"),
+    ("25 جانفي 2011", "2011-01-25"),
+    ("14 فيفري 2015", "2015-02-14"),
+    ("2 ماي 2016", "2016-05-02"),
+    ("30 جوان 2018", "2018-06-30"),
+    ("11 يوليوز 2019", "2019-07-11"),  # Moroccan
+    ("20 غشت 2019", "2019-08-20"),
+    ("5 شتنبر 2019", "2019-09-05"),
+    ("12 كانون الأول 2006", "2006-12-12"),  # Levantine
+    ("Thursday, March 15, 2007", "2007-03-15"),
+    ("9 May 2007", "2007-05-09"),
+    ("15/03/2007", "2007-03-15"),  # day first, as Arab papers write it
+    ("2007/03/15", "2007-03-15"),
+])
+def test_dates_written_in_running_text(text: str, expected: str) -> None:
+    found = find_text_dates(f"some words before {text} and after")
+    assert [iso(d)[:10] for _, d in found] == [expected]
+
+
+@pytest.mark.parametrize("text", ["the 5 items 2007", "31/02/2007", "page 12 of 2007 results", "15 Brumaire 2007"])
+def test_not_dates_in_running_text(text: str) -> None:
+    assert find_text_dates(text) == []
+
+
+def test_iso_basic_format_and_arabic_digits() -> None:
+    assert iso(parse_iso("20180619T055000+0900")) == "2018-06-18T20:50:00Z"
+    assert iso(parse_iso("٢٠١٧-١٠-١٥")) == "2017-10-15T00:00:00Z"

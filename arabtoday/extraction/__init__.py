@@ -14,13 +14,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from arabtoday.cleaning import clean
+from arabtoday.extraction.cascade import is_fallback
 from arabtoday.extraction.html import Decoded, decode_html
 from arabtoday.extraction.page import Page
 from arabtoday.extraction.parsers import LAYOUT_PARSERS, ArticleParser, FallbackParser
 from arabtoday.items import EXPORT_FIELDS, Article, RawArticle
 from arabtoday.urls import article_ref, strip_tracking
 
-__all__ = ["Decoded", "NotAnArticle", "Page", "decode_html", "extract", "extract_bytes", "parse_page"]
+# Bumped whenever the output for the same page may change (see README): a record
+# whose text changed under a new version is a re-extraction, not an edit of the site.
+EXTRACTOR_VERSION = "2"
+
+__all__ = ["EXTRACTOR_VERSION", "Decoded", "NotAnArticle", "Page", "decode_html", "extract", "extract_bytes",
+           "is_fallback", "parse_page"]
 
 
 class NotAnArticle(Exception):
@@ -61,7 +67,9 @@ def parse_page(html: str, url: str, page: Page | None = None) -> RawArticle:
     ref = article_ref(address)
     if ref is None or ref.section is None:
         raise NotAnArticle("not an article address")
-    return choose_parser(page)(page, ref, address).parse()
+    raw = choose_parser(page)(page, ref, address).parse()
+    raw.extractor_version = EXTRACTOR_VERSION
+    return raw
 
 
 def extract(html: str, url: str, crawled_at: datetime | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ that it can be counted.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -24,6 +24,13 @@ from arabtoday.text import normalize
 CANDIDATE_ENCODINGS = ("utf-8", "cp1256", "cp1252")
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
 _MOJIBAKE = re.compile(r"[ØÙÚÛ][\u0080-\u00ff]")  # UTF-8 Arabic read as a Latin charset
+# A page is UTF-8 despite invalid bytes when valid multi-byte characters
+# outnumber the invalid sequences this many times (legacy text read as UTF-8
+# has fewer valid characters than invalid ones), and there are enough of them
+# to judge.
+UTF8_VALID_PER_INVALID = 20
+UTF8_MIN_VALID_CHARS = 20
+_ENCODED_REPLACEMENT = "\ufffd".encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +50,14 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
     declared = http_content_type_encoding(content_type) if content_type else None
     declared = declared or html_body_declared_encoding(body)
     encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_auto_detect)
-    if not encoding.replace("-", "").lower().startswith("utf8") and not body.isascii():
-        # Non-ASCII bytes that are valid UTF-8 are UTF-8, whatever the page
-        # says: legacy-encoded Arabic or Latin text practically never is.
-        try:
-            return Decoded(body.decode("utf-8"), "utf-8", declared, corrected=True)
-        except UnicodeDecodeError:
-            pass
-    if _badness(text) == 0:
+    if not _is_utf8_name(encoding) and not body.isascii():
+        # Non-ASCII bytes that are (almost all) valid UTF-8 are UTF-8, whatever
+        # the page says: legacy-encoded Arabic or Latin text practically never
+        # is, and a stray bad byte in a UTF-8 page must cost that byte only.
+        utf8 = mostly_utf8(body)
+        if utf8 is not None:
+            return Decoded(utf8, "utf-8", declared, corrected=True)
+    if _badness(text) == 0 or (_is_utf8_name(encoding) and mostly_utf8(body) is not None):
         return Decoded(text, encoding, declared, corrected=False)
     best = (_badness(text), encoding, text)
     for candidate in CANDIDATE_ENCODINGS:
@@ -65,13 +72,34 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
     return Decoded(best[2], best[1], declared, corrected=best[1] != encoding)
 
 
-def _auto_detect(body: bytes) -> str | None:
-    """No declaration at all: UTF-8 if it is valid, else the Arabic Windows code page."""
+def _is_utf8_name(encoding: str) -> bool:
+    return encoding.replace("-", "").replace("_", "").lower().startswith("utf8")
+
+
+def mostly_utf8(body: bytes) -> str | None:
+    """The page decoded as UTF-8 when the bytes as a whole are UTF-8 (invalid
+    sequences become U+FFFD), else ``None``.
+
+    Judged on the whole page, not on its first bad byte: legacy Arabic or Latin
+    text read as UTF-8 is invalid at nearly every non-ASCII byte, while a UTF-8
+    page with a damaged byte or two has thousands of valid multi-byte
+    characters for each invalid one.
+    """
     try:
-        body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError:
-        return "cp1256"
-    return "utf-8"
+        pass
+    text = body.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - body.count(_ENCODED_REPLACEMENT)
+    valid = len(text) - len(text.encode("ascii", "ignore")) - text.count("\ufffd")
+    if valid >= UTF8_MIN_VALID_CHARS and bad * UTF8_VALID_PER_INVALID <= valid:
+        return text
+    return None
+
+
+def _auto_detect(body: bytes) -> str | None:
+    """No declaration at all: UTF-8 if the bytes as a whole are, else the Arabic Windows code page."""
+    return "utf-8" if mostly_utf8(body) is not None else "cp1256"
 
 
 def is_junk(el: etree._Element) -> bool:
@@ -104,7 +132,12 @@ BLOCK_TAGS = frozenset({
 def text_blocks(root: etree._Element, skip: Callable[[etree._Element], bool] = is_junk) -> list[str]:
     """The text of ``root`` as paragraphs: block elements and ``<br>`` end a
     paragraph (old CMS pastes separate paragraphs with ``<br><br>``); skipped
-    elements contribute nothing but their tail text."""
+    elements contribute nothing but their tail text.
+
+    The walk keeps its own stack instead of recursing: a page may nest
+    thousands of elements (broken markup, generated pages), which would
+    exhaust Python's recursion limit.
+    """
     blocks: list[str] = []
     buf: list[str] = []
 
@@ -114,28 +147,35 @@ def text_blocks(root: etree._Element, skip: Callable[[etree._Element], bool] = i
         if text:
             blocks.append(text)
 
-    def walk(el: etree._Element) -> None:
-        for child in el:
-            tag = child.tag
-            if not isinstance(tag, str) or skip(child):
-                pass
-            elif tag == "br":
-                flush()
-            else:
-                is_block = tag in BLOCK_TAGS
-                if is_block:
-                    flush()
-                if child.text:
-                    buf.append(child.text)
-                walk(child)
-                if is_block:
-                    flush()
-            if child.tail:
-                buf.append(child.tail)
-
     if root.text:
         buf.append(root.text)
-    walk(root)
+    # each entry: the children still to visit, and the element they belong to (closed when they run out)
+    stack: list[tuple[Iterator[etree._Element], etree._Element | None]] = [(iter(root), None)]
+    while stack:
+        children, parent = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if parent is not None:
+                if parent.tag in BLOCK_TAGS:
+                    flush()
+                if parent.tail:
+                    buf.append(parent.tail)
+            continue
+        tag = child.tag
+        if not isinstance(tag, str) or skip(child):
+            if child.tail:
+                buf.append(child.tail)
+        elif tag == "br":
+            flush()
+            if child.tail:
+                buf.append(child.tail)
+        else:
+            if tag in BLOCK_TAGS:
+                flush()
+            if child.text:
+                buf.append(child.text)
+            stack.append((iter(child), child))
     flush()
     return blocks
 

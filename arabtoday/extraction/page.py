@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from functools import cached_property, lru_cache
 from typing import Any
@@ -17,6 +18,7 @@ from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
 from arabtoday.extraction import selectors as S
+from arabtoday.extraction.depth import TRUNCATION_DEPTH, flatten, too_deep
 from arabtoday.extraction.html import element_text
 from arabtoday.text import normalize
 from arabtoday.urls import absolute, strip_tracking
@@ -47,6 +49,13 @@ class Page:
     def __init__(self, html: str, url: str) -> None:
         self.url = url
         self.root: etree._Element = parse_html(html)
+        # True when the page was nested too deep for the parser and was re-read
+        # with its deepest wrappers unwrapped (see arabtoday.extraction.depth).
+        self.flattened = False
+        if html.count("<") >= TRUNCATION_DEPTH and too_deep(self.root):  # fewer tags cannot nest that deep
+            logger.warning("%s: nested deeper than the HTML parser holds; deepest wrappers unwrapped", url)
+            self.root = parse_html(flatten(html))
+            self.flattened = True
 
     def css(self, query: str, scope: etree._Element | None = None) -> list[Any]:
         """Elements (or strings, for ``::text``/``::attr``) matching ``query`` in ``scope`` (default: the page)."""
@@ -98,15 +107,47 @@ class Page:
 
     @cached_property
     def jsonld(self) -> list[dict[str, Any]]:
-        """News-article-like JSON-LD objects (``@graph`` flattened). Broken JSON is skipped, with a log line."""
+        """News-article-like JSON-LD objects (``@graph`` flattened). Broken JSON
+        is kept aside (:meth:`ld_loose` reads it), with a log line."""
         found = []
         for raw in self.css(S.JSONLD):
             try:
-                data = json.loads(raw)
+                data = json.loads(raw, strict=False)  # raw newlines inside strings are common
             except ValueError as exc:
                 logger.debug("invalid JSON-LD on %s: %s", self.url, exc)
+                self._broken_jsonld.append(raw)
                 continue
             found.extend(o for o in _objects(data) if _types(o) & NEWS_TYPES)
+        return found
+
+    @cached_property
+    def _broken_jsonld(self) -> list[str]:
+        return []
+
+    def ld_loose(self, key: str) -> str | None:
+        """A string value of ``key`` in JSON-LD that does not parse (a stray
+        comma, an unescaped quote elsewhere): the publisher's data is still
+        there, read with a pattern instead of a parser."""
+        _ = self.jsonld  # fills _broken_jsonld
+        pattern = re.compile(rf'"{re.escape(key)}"\s*:\s*"((?:[^"\\]|\\.)*)"')
+        for raw in self._broken_jsonld:
+            m = pattern.search(raw)
+            if m:
+                return normalize(m[1])
+        return None
+
+    @cached_property
+    def meta_by_key(self) -> dict[str, list[str]]:
+        """``<meta>`` contents by key (name, property or itemprop, lowercased), in page order."""
+        found: dict[str, list[str]] = {}
+        for el in self.root.iter("meta"):
+            content = el.get("content")
+            if not content:
+                continue
+            for attr in S.META_KEY_ATTRS:
+                key = el.get(attr)
+                if key:
+                    found.setdefault(key.strip().lower(), []).append(content)
         return found
 
     def ld(self, key: str) -> Any:

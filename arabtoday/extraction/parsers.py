@@ -10,26 +10,51 @@ Fields that came from metadata rather than selectors are listed in
 from __future__ import annotations
 
 import copy
+import html
 import logging
-from collections.abc import Callable
-from datetime import datetime
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import ClassVar
 
-import trafilatura
+import htmldate
 from lxml import etree
 
-from arabtoday.dates import find_site_dates, iso, parse_any, parse_iso, parse_site_date
+from arabtoday.cleaning import is_boilerplate
+from arabtoday.dates import find_site_dates, find_text_dates, iso, parse_any, parse_iso, parse_site_date
 from arabtoday.extraction import selectors as S
+from arabtoday.extraction.cascade import (
+    DENSE_BLOCK,
+    GENERIC,
+    GENERIC_RECALL,
+    LD_BODY,
+    TRAFILATURA_PRECISION,
+    TRAFILATURA_RECALL,
+    Candidate,
+    PageText,
+    decide,
+    dense_blocks,
+    generic_blocks,
+    ld_body_blocks,
+)
 from arabtoday.extraction.html import element_text, is_junk, text_blocks
 from arabtoday.extraction.page import Page, ld_text
 from arabtoday.items import RawArticle
-from arabtoday.text import normalize
+from arabtoday.text import fold_for_match, normalize
 from arabtoday.urls import ArticleRef, absolute
 
 logger = logging.getLogger(__name__)
 
 CAPTION_MAX_WORDS = 30
+# A date above the headline counts this many times its distance (see MetadataMixin._written_date).
+BEFORE_TITLE_PENALTY = 3
+SITE_NAMES = frozenset(fold_for_match(n) for n in ("Arab Today", "Arabs Today", "arabstoday", "arabstoday.net",
+                                                    "العرب اليوم"))
+_ESCAPED_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
+TITLE_SEPARATOR = re.compile(r"(\s+(?:::|[-|–—»«])\s+)")
+EARLIEST_PUBLICATION = datetime(1994, 1, 1, tzinfo=timezone.utc)
+INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
 
 # Section names as the site's navigation shows them: the last resort when
 # neither the page nor its metadata names the section.
@@ -47,10 +72,38 @@ class MetadataMixin:
     page: Page
 
     def meta_title(self) -> str | None:
-        return ld_text(self.page.ld("headline")) or self.page.meta(*S.META_TITLE)
+        """The headline the page gives search engines, without the site's name
+        and with entities a CMS escaped twice (``&amp;quot;`` in the markup) decoded."""
+        title = ld_text(self.page.ld("headline")) or self.page.meta(*S.META_TITLE)
+        if title and _ESCAPED_ENTITY.search(title):
+            title = normalize(html.unescape(title))
+        return strip_site_name(title, self.page.meta(*S.META_SITE_NAME))
 
     def meta_published(self) -> datetime | None:
-        return parse_any(ld_text(self.page.ld("datePublished")) or self.page.meta(*S.META_PUBLISHED))
+        """The first publication time in the metadata that parses: a value
+        given twice, or in the wrong attribute, must not hide a good one."""
+        for value in self._published_values():
+            dt = parse_any(value)
+            if dt:
+                return dt
+        return None
+
+    def _published_values(self) -> Iterator[str]:
+        for obj in self.page.jsonld:
+            value = ld_text(obj.get("datePublished"))
+            if value:
+                yield value
+        loose = self.page.ld_loose("datePublished")
+        if loose:
+            yield loose
+        for key in S.META_PUBLISHED_KEYS:
+            yield from self.page.meta_by_key.get(key, ())
+        for el in self.page.css(S.ITEMPROP_PUBLISHED):
+            value = el.get("content") or el.get("datetime") or element_text(el)
+            if value:
+                yield value
+        for query in S.TIME_PUBLISHED:
+            yield from (str(v) for v in self.page.css(query))
 
     def meta_modified(self) -> datetime | None:
         return parse_iso(ld_text(self.page.ld("dateModified")) or self.page.meta(*S.META_MODIFIED))
@@ -100,13 +153,63 @@ class MetadataMixin:
         return tags or list(dict.fromkeys(self.page.texts(S.TAG_LINKS)))
 
     def text_date(self) -> datetime | None:
-        """A site-format date anywhere in the article area (never the header clock: it has no year)."""
+        """A date stated in the page's text: the site's own format anywhere in
+        the article area (never the header clock: it has no year), else a date
+        written in words or numbers nearest the headline, else htmldate's
+        heuristics (the last resort: they know no Arabic month)."""
         scope = self.page.css("article, main, [role=main]") or self.page.css("body")
         for node in scope:
             dates = find_site_dates(" ".join(node.itertext()))
             if dates:
                 return dates[0]
-        return None
+        return self._written_date() or self._htmldate()
+
+    def _written_date(self) -> datetime | None:
+        body = self.page.root.find("body")
+        if body is None:
+            return None
+        text = "\n".join(text_blocks(body, _not_visible))
+        dates = [(pos, dt) for pos, dt in find_text_dates(text) if _plausible_publication(dt)]
+        if not dates:
+            return None
+        title = normalize(self.meta_title() or self.page.text("h1") or "")
+        anchor = text.find(title) if title else -1
+        anchor = max(anchor, 0)
+        # after the headline is where old pages put the date; a date above it is more often the site's clock
+        return min(dates, key=lambda d: d[0] - anchor if d[0] >= anchor else BEFORE_TITLE_PENALTY * (anchor - d[0]))[1]
+
+    def _htmldate(self) -> datetime | None:
+        try:
+            found = htmldate.find_date(copy.deepcopy(self.page.root), original_date=True, url=self.page.url,
+                                       extensive_search=True)
+        except (ValueError, TypeError, RecursionError, etree.LxmlError) as exc:
+            logger.debug("htmldate failed on %s: %s", self.page.url, exc)
+            return None
+        dt = parse_iso(found) if found else None
+        return dt if dt and _plausible_publication(dt) else None
+
+
+def strip_site_name(title: str | None, site_name: str | None = None) -> str | None:
+    """``<title>`` without the site's name at either end ("Arab Today :: Headline",
+    "Headline | Publisher"): ours, or the page's ``og:site_name``. The rest is kept as written."""
+    if not title:
+        return title
+    names = SITE_NAMES | ({fold_for_match(site_name)} if site_name else set())
+    pieces = TITLE_SEPARATOR.split(title)  # text, separator, text, ... (the pattern captures)
+    while len(pieces) > 2 and fold_for_match(pieces[0]) in names:
+        pieces = pieces[2:]
+    while len(pieces) > 2 and fold_for_match(pieces[-1]) in names:
+        pieces = pieces[:-2]
+    return normalize("".join(pieces))
+
+
+def _not_visible(el: etree._Element) -> bool:
+    return not isinstance(el.tag, str) or el.tag in INVISIBLE_TAGS
+
+
+def _plausible_publication(dt: datetime) -> bool:
+    """Not before the web, not after now (a date in the future is an event date, not a publication)."""
+    return EARLIEST_PUBLICATION <= dt <= datetime.now(timezone.utc) + timedelta(days=1)
 
 
 class ArticleParser(MetadataMixin):
@@ -133,15 +236,32 @@ class ArticleParser(MetadataMixin):
     def parse(self) -> RawArticle:
         published = self.published()
         modified = self.modified()
+        body = self.body()
+        own = body.name == self.name  # the markup hints below describe this parser's body only
         return RawArticle(
-            url=self.url, lang=self.ref.lang, number=self.ref.number, extractor=self.name,
+            url=self.url, lang=self.ref.lang, number=self.ref.number, extractor=body.name,
             title=self.title(), section=self.section(),
             published_at=iso(published) if published else None,
             modified_at=iso(modified) if modified and (not published or modified > published) else None,
-            dateline=self.dateline(), source=self.source(), image_url=self.image_url(),
-            image_caption=self.image_caption(), kicker=self.kicker(), tags=self.tags(), blocks=self.blocks(),
-            fallback_fields=self.fallback_fields,
+            dateline=self.dateline() if own else None, source=self.source() if own else None,
+            image_url=self.image_url(), image_caption=self.image_caption(), kicker=self.kicker(), tags=self.tags(),
+            blocks=body.blocks, fallback_fields=self.fallback_fields,
         )
+
+    def body(self) -> Candidate:
+        """The body as a decision between candidates (see :mod:`arabtoday.extraction.cascade`)."""
+        text = PageText(self.page, is_boilerplate)
+        return decide(self.body_candidates(text), text)
+
+    def body_candidates(self, text: PageText) -> list[tuple[str, Callable[[], list[str]]]]:
+        """Every way this parser can find the body, most specific first (run lazily, in order)."""
+        dense = (DENSE_BLOCK, lambda: dense_blocks(text))
+        generic = [
+            (GENERIC, lambda: generic_blocks(self.page, TRAFILATURA_PRECISION)),
+            (GENERIC_RECALL, lambda: generic_blocks(self.page, TRAFILATURA_RECALL)),
+            (LD_BODY, lambda: ld_body_blocks(self.page.ld("articleBody"))),
+        ]
+        return [dense, *generic] if text.table_layout else [*generic, dense]
 
     def default_section(self) -> str | None:
         return SECTION_NAMES.get(self.ref.lang, {}).get(self.ref.section or "")
@@ -150,6 +270,7 @@ class ArticleParser(MetadataMixin):
         return self.meta_modified()
 
     # each parser defines these
+    def blocks(self) -> list[str]: return []
     def title(self) -> str | None: raise NotImplementedError
     def section(self) -> str | None: raise NotImplementedError
     def published(self) -> datetime | None: raise NotImplementedError
@@ -159,7 +280,6 @@ class ArticleParser(MetadataMixin):
     def image_caption(self) -> str | None: raise NotImplementedError
     def kicker(self) -> str | None: raise NotImplementedError
     def tags(self) -> list[str]: raise NotImplementedError
-    def blocks(self) -> list[str]: raise NotImplementedError
 
 
 class LayoutParser(ArticleParser):
@@ -169,7 +289,13 @@ class LayoutParser(ArticleParser):
 
     @classmethod
     def matches(cls, page: Page) -> bool:
-        return bool(page.css(cls.layout.body))
+        """The page must prove it is this layout's: every selector of
+        ``layout.proof`` matches (one common class name such as
+        ``article-body`` is found on unrelated sites, several together are not)."""
+        return all(page.css(query) for query in cls.layout.proof)
+
+    def body_candidates(self, text: PageText) -> list[tuple[str, Callable[[], list[str]]]]:
+        return [(self.name, self.blocks), *super().body_candidates(text)]
 
     @cached_property
     def _scope(self) -> etree._Element:
@@ -227,7 +353,12 @@ class LayoutParser(ArticleParser):
 
     @cached_property
     def _body(self) -> etree._Element | None:
+        """The first body container with text: an empty one (a placeholder, a
+        container closed early by a stray tag) is not the article's."""
         found = self.page.css(self.layout.body, self._scope)
+        for node in found:
+            if normalize("".join(node.itertext())):
+                return node
         return found[0] if found else None
 
     def blocks(self) -> list[str]:
@@ -257,7 +388,8 @@ class FallbackParser(ArticleParser):
     name = "fallback"
 
     def title(self) -> str | None:
-        return self.meta_title() or self.page.text("h1") or self.page.first("title::text")
+        return self.meta_title() or self.page.text("h1") or strip_site_name(self.page.first("title::text"),
+                                                                           self.page.meta(*S.META_SITE_NAME))
 
     def section(self) -> str | None:
         return self.meta_section() or self.default_section()
@@ -282,20 +414,6 @@ class FallbackParser(ArticleParser):
 
     def tags(self) -> list[str]:
         return self.meta_tags()
-
-    def blocks(self) -> list[str]:
-        raw_body = self.page.ld("articleBody")
-        ld_body = ld_text(raw_body)
-        if ld_body and "\n" in str(raw_body):
-            return [b for b in (normalize(p) for p in str(raw_body).splitlines()) if b]
-        text = trafilatura.extract(
-            copy.deepcopy(self.page.root),  # trafilatura prunes the tree it is given; the spider reads it after
-            url=self.page.url, include_comments=False, include_tables=False,
-            include_images=False, include_links=False, favor_precision=True, deduplicate=False,
-        )
-        if not text:
-            return [ld_body] if ld_body else []
-        return [b for b in (normalize(p) for p in text.splitlines()) if b]
 
 
 LAYOUT_PARSERS: tuple[type[LayoutParser], ...] = (ArticleV1,)

@@ -32,6 +32,7 @@ class Layout:
     kicker: str
     tags: str
     junk: str  # inside the body: ads, share bars, embedded widgets
+    proof: tuple[str, ...]  # all must match before the layout claims a page (more than one class name)
 
 
 # The 2017-2021 layout (the reconstructed snapshot, matching the seed page).
@@ -50,6 +51,7 @@ ARTICLE_V1 = Layout(
     kicker=".article-kicker",
     tags=".article-tags a",
     junk=".inner-ad, .share-bar, script, style, noscript, iframe, ins, form",
+    proof=("div.article-page div.article-body", "div.article-page h1.article-title"),
 )
 
 LAYOUTS: tuple[Layout, ...] = (ARTICLE_V1,)
@@ -57,12 +59,23 @@ LAYOUTS: tuple[Layout, ...] = (ARTICLE_V1,)
 # Metadata, the first fallback: it survives redesigns because search engines
 # and social networks read it.
 META_TITLE = ("meta[property='og:title']::attr(content)", "meta[name='twitter:title']::attr(content)")
+META_SITE_NAME = ("meta[property='og:site_name']::attr(content)",)
 META_IMAGE = ("meta[property='og:image']::attr(content)", "meta[name='twitter:image']::attr(content)")
 META_IMAGE_ALT = ("meta[property='og:image:alt']::attr(content)",)
-META_PUBLISHED = (
-    "meta[property='article:published_time']::attr(content)",
-    "meta[itemprop='datePublished']::attr(content)",
-    "meta[name='pubdate']::attr(content)",
+# <meta> keys (name, property or itemprop, compared lowercased) that carry the
+# publication time, most specific first: OpenGraph (with and without the og:
+# prefix), schema.org microdata, Dublin Core, and the CMS conventions seen on
+# real pages.
+META_PUBLISHED_KEYS = (
+    "article:published_time", "og:article:published_time", "og:published_time", "datepublished",
+    "dc.date.issued", "dcterms.issued", "dcterms.created", "dc.date.created", "dc.date", "dc:date", "dcterms.date",
+    "publishdate", "publish-date", "publish_date", "pubdate", "sailthru.date", "parsely-pub-date",
+    "article_date_original", "article.published", "cxenseparse:recs:publishtime", "date",
+)
+META_KEY_ATTRS = ("property", "name", "itemprop")
+# Microdata on any element: the time in content or datetime, else the visible text.
+ITEMPROP_PUBLISHED = "[itemprop='datePublished']"
+TIME_PUBLISHED = (
     "time[itemprop='datePublished']::attr(datetime)",
     "article time[datetime]::attr(datetime)",
     "time[pubdate]::attr(datetime)",

@@ -351,6 +351,8 @@ class ArabTodaySpider(Spider):
                            decoded.encoding)
         try:
             page = Page(decoded.text, response.url)
+            if page.flattened:
+                self.stats.inc_value("arabtoday/pages/flattened")
             raw = parse_page(decoded.text, response.url, page)
         except NotAnArticle as exc:
             if says_blocked(response.body):
