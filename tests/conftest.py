@@ -39,7 +39,9 @@ FAST = {
     "LOG_LEVEL": "INFO",
 }
 # An article address of the site: /<lang>/<section>/<numeric id>[/<slug>]
-ARTICLE_PATH = re.compile(r"^/(?P<lang>en|ar)/(?P<section>[^/?]+)/(?P<number>\d+)(?:[/?]|$)")
+# (AMP copies count as a request for their article; print, send and comment copies never do)
+ARTICLE_PATH = re.compile(
+    r"^/(?P<lang>en|ar)/(?!print/|send/|comment/|tag/)(?P<section>[^/?]+)/(?P<number>\d+)(?:[/?]|$)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -262,6 +264,8 @@ def read_result(returncode: int, output: Path, stdout: str, stderr: str, *, sett
                 started: float | None = None) -> CrawlResult:
     result = CrawlResult(returncode, output, stdout + stderr, stdout=stdout, stderr=stderr,
                          seconds=time.monotonic() - started if started else 0.0)
+    # kept next to the output, for whoever reads a failure: the assertion shows only a tail
+    output.with_name(output.name + ".crawl.log").write_text(result.log, "utf-8")
     if output.exists() and output.is_file():
         result.records = read_jsonl(output)
     report = Path((settings or {}).get("ARABTODAY_REPORT_PATH") or output.with_name(output.name + ".report.json"))
