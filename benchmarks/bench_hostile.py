@@ -70,6 +70,8 @@ class Outcome:
     requests: int = 0
     timed_out: bool = False
     bounds: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    streamed: list[str] = field(default_factory=list)  # what the server sent of streamed bodies
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -108,10 +110,14 @@ def run_crawl(server: Server, work: Path, name: str, timeout: float) -> Outcome:
     seen = server.requests()[before:]
     outcome.requests = len(seen)
     outcome.article_requests = len(article_requests(seen))
+    outcome.streamed = [f"{r['fault']} {r['bytes'] / MIB:.1f} MiB" for r in seen
+                        if r["fault"] and r["fault"].startswith(("generated", "gzip-bomb"))]
     report = out.with_name(out.name + ".report.json")
     if report.exists():
-        stats = json.loads(report.read_text("utf-8")).get("stats", {})
+        data = json.loads(report.read_text("utf-8"))
+        stats = data.get("stats", {})
         outcome.bounds = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("arabtoday/bounds/")}
+        outcome.errors = {k: v for k, v in data.get("errors", {}).items() if isinstance(v, int)}
     return outcome
 
 
@@ -148,6 +154,10 @@ def print_table(outcomes: list[Outcome]) -> None:
         bounds = ", ".join(f"{k}={v}" for k, v in sorted(o.bounds.items())) or "-"
         print(f"{o.name:<12} {status:>5} {o.seconds:>8.1f} {o.peak_rss / MIB:>13.0f} {o.emitted:>6}/{o.real:<6} "
               f"{o.article_requests:>12} {o.requests:>9}  {bounds}")
+    print()
+    for o in outcomes:
+        errors = ", ".join(f"{k}={v}" for k, v in sorted(o.errors.items())) or "none"
+        print(f"{o.name}: errors {errors}; streamed bodies sent: {', '.join(o.streamed) or '-'}")
     reference = outcomes[0]
     for o in outcomes[1:]:
         print(f"{o.name}: peak RSS x{o.peak_rss / max(reference.peak_rss, 1):.1f}, "

@@ -76,7 +76,15 @@ def assert_stayed_home(result: CrawlResult, server: Server, *traps: Server) -> N
         assert trap.requests() == [], f"{trap.base} was requested: {trap.requests()[:3]}"
     foreign = [r for r in result.requests if r["host"] != server.hostport]
     assert foreign == [], foreign[:3]
+    disallowed = disallowed_prefixes(server.root)
+    assert not [r["path"] for r in result.requests if r["path"].startswith(disallowed)]
     assert not [r for r in result.records if not r["url"].startswith(server.base + "/")]
+
+
+def disallowed_prefixes(root: Path) -> tuple[str, ...]:
+    """The ``Disallow:`` paths of the site copy's robots.txt (one group, for every agent)."""
+    lines = (root / "robots.txt").read_text("utf-8").splitlines()
+    return tuple(line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("disallow:"))
 
 
 def blocked(result: CrawlResult, why: str) -> int:

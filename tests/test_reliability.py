@@ -53,6 +53,7 @@ SLOW_ARTICLE_SECONDS = 1.5
 GARBAGE = b"\x00\xffnot a database\x13\x37" * 512
 SQLITE_MAGIC = b"SQLite format 3\x00"
 UNREACHABLE_SECONDS = 60
+HELD_TIMEOUT = 2  # DOWNLOAD_TIMEOUT for the test with a page that never answers
 
 
 def originals(base: str) -> dict[str, dict]:
@@ -182,23 +183,26 @@ def middle_of_body(root: Path, path: str) -> float:
     return round((start + end) / 2 / len(html), 3)
 
 
-def test_cut_responses_are_retried_then_failed_but_an_unclosed_old_page_is_emitted(tmp_path: Path) -> None:
+def test_cut_or_held_responses_are_retried_then_failed_but_an_unclosed_old_page_is_emitted(tmp_path: Path) -> None:
     root = copy_site(tmp_path)
     cut = article_path(root, "en", 104312)  # no Content-Length, connection closed mid-article, every time
     short = article_path(root, "en", 104318)  # Content-Length larger than what is sent, every time
     old = article_path(root, "en", 104315)  # whole page, no Content-Length, no closing </body></html>
+    held = article_path(root, "en", 104321)  # never answers: held until the client times out
     changes = {"faults": {cut: f"cut:{middle_of_body(root, cut)}", short: "truncate",
-                          old: ["no-length", "unclosed"]}}
+                          old: ["no-length", "unclosed"], held: "hang"}}
+    settings = {"RETRY_TIMES": str(RETRIES), "DOWNLOAD_TIMEOUT": str(HELD_TIMEOUT)}
     with serving(root, tmp_path, changes) as server:
-        result = crawl(server.base, tmp_path / "out.jsonl", "lang=en", settings={"RETRY_TIMES": str(RETRIES)},
-                       server=server)
+        result = crawl(server.base, tmp_path / "out.jsonl", "lang=en", settings=settings, server=server)
     seen = Counter(r["path"] for r in result.requests)
-    assert seen[cut] == 1 + RETRIES and seen[short] == 1 + RETRIES, (seen[cut], seen[short])
-    assert "en-104312" not in result.by_id and "en-104318" not in result.by_id
+    assert (seen[cut], seen[short], seen[held]) == (1 + RETRIES,) * 3, (seen[cut], seen[short], seen[held])
+    failed = {"en-104312", "en-104318", "en-104321"}
+    assert not failed & set(result.by_id)
     assert result.stats.get(FAILED + "truncated") == 2, result.stats_under(FAILED)
+    assert result.stats.get(FAILED + "timeout") == 1, result.stats_under(FAILED)
     want = originals(server.base)
     assert_same_fields(result.by_id["en-104315"], want["en-104315"])
-    assert set(result.by_id) == {k for k in want if k.startswith("en-")} - {"en-104312", "en-104318"}
+    assert set(result.by_id) == {k for k in want if k.startswith("en-")} - failed
     assert_accounted(result)
     assert_exit(result, 3)
 
