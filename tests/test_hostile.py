@@ -159,7 +159,7 @@ LISTING_MAX_PAGES = 30
 def test_endless_pagination_stops(tmp_path: Path) -> None:
     root = copy_site(tmp_path)
     with serving(root, tmp_path, {"endless": ["/en/sports", "/en/politics"]}) as server:
-        result = crawl(server.base, tmp_path / "out.jsonl", "lang=en", server=server, timeout=90,
+        result = crawl(server.base, tmp_path / "out.jsonl", "lang=en", server=server, timeout=60,
                        settings={"ARABTODAY_LISTING_MAX_PAGES": str(LISTING_MAX_PAGES)})
     pages = Counter(r["path"].split("?")[0] for r in result.requests if "page=" in r["path"])
     assert pages["/en/sports"] <= LISTING_MAX_PAGES and pages["/en/politics"] <= LISTING_MAX_PAGES, pages
