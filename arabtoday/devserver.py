@@ -301,21 +301,22 @@ def make_handler(site: SiteConfig, base: str, log: BinaryIO | None) -> type[Base
 
         def _send(self, status: int, body: bytes, headers: dict[str, str], head: bool,
                   fault: str | None = None) -> None:
+            # logged before the answer goes out: the client cannot ask its next question first
+            self._log(status, 0 if head else len(body), fault)
             self._head(status, {**headers, "Content-Length": str(len(body))})
             if not head:
                 self.wfile.write(body)
-            self._log(status, 0 if head else len(body), fault)
 
         def _send_partial(self, body: bytes, headers: dict[str, str], fault: Fault) -> None:
             """``cut``/``truncate``/``no-length``: part (or all) of the body, then close."""
             share = 1.0 if fault.name == "no-length" else fault.number(DEFAULT_CUT_FRACTION)
             sent = body[: int(len(body) * share)]
             extra = {"Content-Length": str(len(body))} if fault.name == "truncate" else {}
+            self._log(200, len(sent), fault.name)
             self._head(200, {**headers, **extra, "Connection": "close"})
             self.wfile.write(sent)
             self.wfile.flush()
             self.close_connection = True
-            self._log(200, len(sent), fault.name)
 
         def _stream(self, chunks: Iterator[bytes], headers: dict[str, str], head: bool, fault: str | None) -> None:
             """Chunked transfer: the body is made as it is sent; stops when the client hangs up."""
@@ -444,11 +445,20 @@ def make_handler(site: SiteConfig, base: str, log: BinaryIO | None) -> type[Base
     return Handler
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-answer is what many faults provoke: not worth a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
+
 def serve(root: Path, port: int = 0, log_path: Path | None = None, ready: Path | None = None,
           bind: str = DEFAULT_BIND) -> None:
     """Serve ``root`` on ``bind`` (a loopback address) until interrupted."""
     site = SiteConfig(root)
-    server = ThreadingHTTPServer((bind, port), BaseHTTPRequestHandler)
+    server = QuietServer((bind, port), BaseHTTPRequestHandler)
     base = f"http://{bind}:{server.server_address[1]}"
     log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - lives as long as the server
     server.RequestHandlerClass = make_handler(site, base, log)

@@ -14,7 +14,6 @@ import csv
 import itertools
 import json
 import signal
-import socket
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -25,8 +24,6 @@ import pytest
 
 from conftest import (
     Server,
-    add_article,
-    article_id_of,
     article_path,
     article_requests,
     assert_accounted,
@@ -395,20 +392,3 @@ def test_every_output_format_advances_the_state(snapshot_server: Server, tmp_pat
     assert read_ids(tmp_path / second_feed) == []
     assert_accounted(second)
     assert_exit(second, 0)
-
-
-# -- helpers used by other modules' tests ----------------------------------------------------------------------------
-
-def test_article_helpers_read_the_snapshot(tmp_path: Path) -> None:
-    """The helpers the acceptance tests stand on (this one must pass on today's code)."""
-    root = copy_site(tmp_path)
-    path = article_path(root, "en", 104257)
-    assert article_id_of(path) == "en-104257"
-    assert article_id_of("/en/politics") is None and article_id_of("/en/print/104257") is None
-    assert article_id_of("/en/amp/104257") == "en-104257"  # an AMP copy stands for its article
-    new = add_article(root, "en", "politics", 104500, slug="a-quiet-harbour", title="A quiet harbour")
-    html = (root / new.lstrip("/") / "index.html").read_text("utf-8")
-    assert "A quiet harbour" in html and "/en/politics/104500/a-quiet-harbour" in html
-    assert "104257" not in html.split('<div class="article-body">')[1].split("</div>")[0]
-    with socket.socket() as s:
-        assert s.connect_ex(("127.0.0.1", free_port())) != 0
