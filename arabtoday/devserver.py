@@ -13,13 +13,14 @@ touching the network.
 - ``/path?page=N`` maps to ``path.page-N.html``; other query parameters
   (``utm_*``, ``ref``) are ignored, as the live site ignores them;
 - every request is logged as one JSON line to ``--log``: ``t``, ``m`` (method),
-  ``host`` (the Host header), ``port`` (this server's own port), ``path`` (with
-  its query), ``status`` (0: no status line was sent), ``bytes`` (body bytes
+  ``host`` (the Host header), ``port`` (this server's own port), ``path`` (as
+  sent: percent-encoded, with its query), ``status`` (0: no status line was sent), ``bytes`` (body bytes
   written), ``fault`` (the fault that answered, if any) and ``ua``; so tests can
   assert what the crawler asked for, that nothing left the site's host and port,
   and that robots.txt was obeyed.
 
-``ROOT/_site.json`` (every key optional) alters individual paths:
+``ROOT/_site.json`` (every key optional) alters individual paths (written decoded:
+``/ar/economy/680100/رحب-…``, whatever encoding the client sends):
 
 ``headers``   ``{path: {name: value}}`` extra response headers.
 ``aliases``   ``{path: other_path}`` serve another file.
@@ -383,7 +384,9 @@ def make_handler(site: SiteConfig, base: str, log: BinaryIO | None) -> type[Base
             self.do_GET(head=True)
 
         def do_GET(self, head: bool = False) -> None:
+            # _site.json names paths as written (Arabic slugs too); clients send them percent-encoded
             url = urllib.parse.urlsplit(self.path)
+            url = url._replace(path=urllib.parse.unquote(url.path))
             with lock:
                 hits[url.path] = count = hits.get(url.path, 0) + 1
             faults = [f for f in site.faults_for(url.path) if f.active(count)]

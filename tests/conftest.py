@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,6 +140,11 @@ def article_id_of(path: str) -> str | None:
     """``en-104257`` for an article address, None for anything else."""
     found = ARTICLE_PATH.match(path)
     return f"{found['lang']}-{found['number']}" if found else None
+
+
+def plain_path(request: dict[str, Any]) -> str:
+    """A logged request's path as ``_site.json`` and the site copy name it: decoded, no query."""
+    return urllib.parse.unquote(request["path"].split("?", 1)[0])
 
 
 def article_requests(requests: list[dict[str, Any]]) -> list[str]:
