@@ -294,7 +294,8 @@ def slow_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
 
 
-SLOW_SETTINGS = {"CONCURRENT_REQUESTS_PER_DOMAIN": "2"}
+# both: against a slow first byte, Scrapy 2.19 lets more than CONCURRENT_REQUESTS_PER_DOMAIN run at once
+SLOW_SETTINGS = {"CONCURRENT_REQUESTS": "2", "CONCURRENT_REQUESTS_PER_DOMAIN": "2"}
 
 
 def wait_for_article_requests(server: Server, before: int, count: int, proc) -> None:
