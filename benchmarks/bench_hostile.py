@@ -37,6 +37,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from arabtoday.commandline import NO_POLITENESS, crawl_command  # noqa: E402
 from tests.conftest import (  # noqa: E402
     Server,
     article_requests,
@@ -48,8 +49,8 @@ from tests.conftest import (  # noqa: E402
 )
 
 CONCURRENCY = 16
-# Politeness off, everything else (bounds, retries, timeouts) at the project's defaults.
-SETTINGS = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS": str(CONCURRENCY),
+# Politeness off (the project's one definition), everything else (bounds, timeouts) at the defaults.
+SETTINGS = {**NO_POLITENESS, "CONCURRENT_REQUESTS": str(CONCURRENCY),
             "CONCURRENT_REQUESTS_PER_DOMAIN": str(CONCURRENCY), "LOG_LEVEL": "WARNING"}
 SAMPLE_SECONDS = 0.1
 TERM_GRACE_SECONDS = 20
@@ -88,8 +89,7 @@ def tree_rss(proc: psutil.Process) -> int:
 def run_crawl(server: Server, work: Path, name: str, timeout: float) -> Outcome:
     out = work / f"{name}.jsonl"
     settings = {**SETTINGS, "ARABTODAY_STATE_DIR": str(work / f"{name}-state")}
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={server.base}", "-O", str(out)]
-    cmd += [arg for k, v in settings.items() for arg in ("-s", f"{k}={v}")]
+    cmd = crawl_command(server.base, out, settings=settings)
     before = len(server.requests())
     outcome = Outcome(name)
     started = time.monotonic()

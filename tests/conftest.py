@@ -15,7 +15,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
@@ -25,20 +24,15 @@ from typing import Any
 
 import pytest
 
+from arabtoday.commandline import NO_POLITENESS
+from arabtoday.commandline import crawl_command as build_crawl_command
 from arabtoday.devserver import DEFAULT_BIND, start_in_background
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT / "snapshot" / "www"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXPECTED = FIXTURES / "expected.jsonl"
-FAST = {
-    "DOWNLOAD_DELAY": "0",
-    "AUTOTHROTTLE_ENABLED": "False",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
-    "ARABTODAY_RETRY_BACKOFF_BASE": "0.2",  # real backoff (0.2, 0.4, 0.8 s...), short for CI
-    "DOWNLOAD_TIMEOUT": "15",
-    "LOG_LEVEL": "INFO",
-}
+FAST = {**NO_POLITENESS, "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "DOWNLOAD_TIMEOUT": "15", "LOG_LEVEL": "INFO"}
 # An article address of the site: /<lang>/<section>/<numeric id>[/<slug>]
 # (AMP copies count as a request for their article; print, send and comment copies never do)
 ARTICLE_PATH = re.compile(
@@ -234,15 +228,12 @@ class CrawlResult:
 
 def crawl_command(base: str, output: Path, *args: str, settings: dict[str, str] | None = None,
                   outputs: Sequence[str] | None = None) -> list[str]:
-    """``scrapy crawl arabtoday -a base_url=BASE -O OUTPUT`` (or the given ``-o``/``-O`` options)."""
-    feed = list(outputs) if outputs is not None else ["-O", str(output)]
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={base}", *feed]
+    """``scrapy crawl arabtoday -a base_url=BASE -O OUTPUT`` (or the given ``-o``/``-O`` options),
+    with ``FAST`` and a state directory of its own under the settings given."""
     isolated = {"ARABTODAY_STATE_DIR": str(output.parent / "state")}  # never the project's own state
-    for name, value in {**FAST, **isolated, **(settings or {})}.items():
-        cmd += ["-s", f"{name}={value}"]
-    for arg in args:
-        cmd += ["-a", arg]
-    return cmd
+    cmd = build_crawl_command(base, None if outputs is not None else output, *args,
+                              settings={**FAST, **isolated, **(settings or {})})
+    return [*cmd, *(outputs or [])]
 
 
 def start_crawl(base: str, output: Path, *args: str, settings: dict[str, str] | None = None,
