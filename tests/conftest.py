@@ -303,3 +303,11 @@ def full_crawl(snapshot_server: Server, tmp_path_factory: pytest.TempPathFactory
     assert result.returncode == 0, result.log[-3000:]
     result.requests = snapshot_server.requests()[before:]
     return result
+
+
+def recipe(name: str) -> str:
+    """The code block that follows ``<!-- recipe:NAME -->`` in the README (run by the recipe tests)."""
+    text = (ROOT / "README.md").read_text("utf-8")
+    found = re.search(rf"<!-- recipe:{name} -->\n```[a-z]*\n(.*?)\n```", text, re.S)
+    assert found, f"README.md has no recipe {name}"
+    return found.group(1)
