@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench bench-extract bench-quality bench-crawl bench-dedup bench-redis clean
+.PHONY: install demo test test-fast lint bench bench-extract bench-quality bench-crawl bench-dataset bench-dedup bench-hostile bench-redis clean
 
 install: $(STAMP)
 
@@ -30,7 +30,7 @@ test: install lint
 test-fast: install
 	$(PY) -m pytest -q -m "not slow"
 
-bench: bench-extract bench-quality bench-crawl bench-dedup
+bench: bench-extract bench-quality bench-crawl bench-dedup bench-hostile
 
 bench-extract: install
 	$(PY) benchmarks/bench_extract.py
@@ -47,6 +47,9 @@ bench-dataset: install
 
 bench-dedup: install
 	$(PY) benchmarks/bench_dedup.py
+
+bench-hostile: install
+	$(PY) benchmarks/bench_hostile.py --entries 1000000 --bomb-gib 4 --timeout 240
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .arabtoday output/*.jsonl output/*.json

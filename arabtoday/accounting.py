@@ -129,9 +129,13 @@ class Ledger:
         self.close(response.meta.get("article_id"), "failed", "parse")
 
     def request_dropped(self, request: Request) -> None:
-        """The scheduler's filter dropped a request: another address already fetched in this run
-        (a redirect to a page already seen)."""
-        self.close(request.meta.get("article_id"), "duplicate", "same_address", request.url)
+        """The scheduler's filter dropped a request: a redirect back to an address of its own chain
+        (a loop), or to a page already fetched in this run."""
+        chain = [*request.meta.get("redirect_urls", ()), request.url]
+        if request.url in chain[:-1]:
+            self.close(request.meta.get("article_id"), "failed", "redirect/loop", request.url)
+        else:
+            self.close(request.meta.get("article_id"), "duplicate", "same_address", request.url)
 
     def spider_closed(self, reason: str) -> None:
         self._check_reached()

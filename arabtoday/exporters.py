@@ -38,13 +38,17 @@ exporter never asks a stream for what it cannot give: ``tell()`` and
 
 A write or fsync error (disk full, read-only file, closed stream) is logged
 once as an ERROR naming the output, counted once as ``arabtoday/errors/output``
-(and marked as exit status 4, ``arabtoday.outcome.mark``) and raised as
-:class:`OutputError`; the exporter then refuses further records, and nothing past the last announcement
-is announced, so what the state counts as emitted stays whole on disk.
+(and marked as exit status 4, ``arabtoday.outcome.mark``), and the run is
+closed (reason ``output_error``); nothing is raised (Scrapy calls exporters from
+a signal handler that would only log a traceback per record). The exporter
+then refuses further records and drops what the file buffered, and nothing
+past the last announcement is announced, so what the state counts as emitted
+stays whole on disk.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -55,6 +59,7 @@ from typing import IO, Any
 
 from itemadapter import ItemAdapter
 from scrapy.exporters import BaseItemExporter, CsvItemExporter, JsonItemExporter, XmlItemExporter
+from scrapy.utils.defer import deferred_from_coro
 
 from arabtoday.items import EXPORT_FIELDS
 from arabtoday.outcome import ExitStatus, mark
@@ -176,24 +181,36 @@ class DurableMixin:
         self._send(OUTPUT_OPENED, path=self.journal_path, offset=self.offset)
 
     def _guard(self, operation: Any, *args: Any) -> Any:
-        """Run one I/O operation; an error becomes one logged ERROR and an ``OutputError``."""
+        """Run one I/O operation. The first error is logged once (ERROR), counted, marks exit status 4,
+        and stops the run; from then on this output takes nothing more and announces nothing.
+        Nothing is raised: Scrapy runs exporters from a signal handler that would only log a
+        traceback per record, and the records after the failure must not look written."""
         if self.failed is not None:
-            raise OutputError(self.target.name, self.failed)
+            return None
         try:
             return operation(*args)
         except _STREAM_ERRORS as exc:
-            self.failed = exc
-            logger.error("Output %s cannot be written (%s): records from here on are not emitted",
-                         self.target.name, exc)
-            # Counted here, once per output: Scrapy's feed exporter calls us from a signal
-            # handler, which logs the exception but lets nobody else see it.
-            if self.crawler is not None and getattr(self.crawler, "stats", None) is not None:
-                self.crawler.stats.inc_value(OUTPUT_ERROR_STAT)
-                mark(self.crawler.stats, ExitStatus.WRITE_FAILED)
-            raise OutputError(self.target.name, exc) from exc
+            self._output_failed(exc)
+            return None
+
+    def _output_failed(self, exc: BaseException) -> None:
+        self.failed = exc
+        logger.error("Output %s cannot be written (%s): the run stops; records from here on are not emitted",
+                     self.target.name, exc)
+        with contextlib.suppress(*_STREAM_ERRORS):
+            self.file.close()  # drop what is buffered, so closing the feed later cannot fail again
+        crawler = self.crawler
+        if crawler is not None and getattr(crawler, "stats", None) is not None:
+            crawler.stats.inc_value(OUTPUT_ERROR_STAT)
+            mark(crawler.stats, ExitStatus.WRITE_FAILED)
+        engine = getattr(crawler, "engine", None)
+        if engine is not None and getattr(engine, "spider", None) is not None:
+            deferred_from_coro(engine.close_spider_async(reason="output_error"))
 
     def _wrote(self, item: Any, size: int) -> None:
         """A record is written and flushed: count it and announce when due."""
+        if self.failed is not None:
+            return
         self.pending.append(Receipt.of(item))
         if self.offset is not None:
             self.offset += size
@@ -205,8 +222,10 @@ class DurableMixin:
     def sync(self) -> None:
         """Make everything written so far durable, then announce it."""
         self._guard(self.file.flush)
-        if self.target.regular:
+        if self.target.regular and self.failed is None:
             self._guard(os.fsync, self.file.fileno())
+        if self.failed is not None:
+            return  # nothing past the last announcement is announced
         done, self.pending = self.pending, []
         if done:
             self._send(RECORDS_DURABLE, records=done, path=self.journal_path,

@@ -53,8 +53,3 @@ class Scope:
         if parts.path in ALWAYS or classify(url, self.base_url).kind in WANTED:
             return None
         return "not_wanted"
-
-    @property
-    def allowed_domains(self) -> list[str]:
-        """For Scrapy's own offsite filter (which ignores ports; this rule does not)."""
-        return [self.host]

@@ -42,8 +42,8 @@ RETRY_TIMES = 4
 RETRY_HTTP_CODES = [500, 502, 503, 504, 520, 522, 524, 408, 429]
 DOWNLOADER_MIDDLEWARES = {
     # every request, redirects and meta refreshes included, is checked against the site's scope
-    # before robots.txt and before it is sent (arabtoday.scope)
-    "arabtoday.middlewares.ScopeMiddleware": 90,
+    # before Scrapy's offsite filter (50, kept as a second net), robots.txt and the download
+    "arabtoday.middlewares.ScopeMiddleware": 40,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "arabtoday.middlewares.BackoffRetryMiddleware": 550,
     # after decompression (590), before retry (550) sees the response: a cut page is retried

@@ -39,8 +39,8 @@ _PRINT = re.compile(r"^/(?:en|ar)/(?:print|send|comment|comments)(?:/|$)")
 _LISTING = re.compile(r"^/(?P<lang>en|ar)/(?P<section>[a-z][a-z0-9-]*)/?$")
 _HOME = re.compile(r"^/(?P<lang>en|ar)/?$")
 _FEED = re.compile(r"^/(?:(?P<lang>en|ar)/)?(?:(?P<section>[a-z][a-z0-9-]*)/)?(?:rss|feed)(?:\.xml)?/?$")
-_SITEMAP = re.compile(r"^/(?:sitemap[^/]*\.xml|sitemaps/[^/]+\.xml)$")
-_SITEMAP_MONTH = re.compile(r"(?P<lang>en|ar)-(?P<y>\d{4})-(?P<m>\d{2})\.xml$")
+_SITEMAP = re.compile(r"^/(?:sitemap[^/]*\.xml|sitemaps/[^/]+\.xml)(?:\.gz)?$")  # .xml.gz: inflated as a stream
+_SITEMAP_MONTH = re.compile(r"(?P<lang>en|ar)-(?P<y>\d{4})-(?P<m>\d{2})\.xml(?:\.gz)?$")
 
 
 class Kind(enum.Enum):

@@ -1,6 +1,11 @@
 """Shared test helpers: the project's own snapshot served on loopback by the
 project's dev server (a real HTTP server in a subprocess), and real crawls by
-``scrapy crawl`` in a subprocess, read back from their JSON Lines output."""
+``scrapy crawl`` in a subprocess, read back from their JSON Lines output.
+
+``FAST`` turns politeness delays off but keeps what the crawler is tested for
+switched on: retries with a short, non-zero backoff, and download timeouts
+(shorter than the live site's, never zero). A test that switches off the
+behaviour it should exercise hides the bug."""
 
 from __future__ import annotations
 
@@ -11,21 +16,33 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from arabtoday.commandline import NO_POLITENESS, crawl_command
-from arabtoday.devserver import start_in_background
+from arabtoday.commandline import NO_POLITENESS
+from arabtoday.commandline import crawl_command as build_crawl_command
+from arabtoday.devserver import DEFAULT_BIND, start_in_background
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT / "snapshot" / "www"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXPECTED = FIXTURES / "expected.jsonl"
-FAST = {**NO_POLITENESS, "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "LOG_LEVEL": "INFO"}
+FAST = {**NO_POLITENESS, "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "DOWNLOAD_TIMEOUT": "15", "LOG_LEVEL": "INFO"}
+# An article address of the site: /<lang>/<section>/<numeric id>[/<slug>]
+# (AMP copies count as a request for their article; print, send and comment copies never do)
+ARTICLE_PATH = re.compile(
+    r"^/(?P<lang>en|ar)/(?!print/|send/|comment/|tag/)(?P<section>[^/?]+)/(?P<number>\d+)(?:[/?]|$)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "acceptance: holds the crawl core to a promise of docs/CONTRACTS.md (issues 8 and 9); "
+                   "expected to fail until the core implements it")
 
 
 def expected_records(base: str) -> dict[str, dict[str, Any]]:
@@ -60,6 +77,15 @@ class Server:
     def requests(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.log.read_text("utf-8").splitlines() if line.strip()]
 
+    @property
+    def hostport(self) -> str:
+        """``host:port`` as a client names this server in its Host header."""
+        return self.base.split("://", 1)[1]
+
+    @property
+    def port(self) -> int:
+        return int(self.base.rsplit(":", 1)[1])
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=10)
@@ -81,9 +107,10 @@ def wait_until(ready: Callable[[], bool], proc: subprocess.Popen[bytes], what: s
         time.sleep(0.05)
 
 
-def start_server(root: Path, workdir: Path) -> Server:
+def start_server(root: Path, workdir: Path, bind: str = DEFAULT_BIND) -> Server:
+    """The dev server on ``bind`` (any 127.0.0.0/8 address: a second "host" on loopback)."""
     log = workdir / f"server-{os.getpid()}-{time.monotonic_ns()}.log"
-    proc, base = start_in_background(root, workdir, log)
+    proc, base = start_in_background(root, workdir, log, bind=bind)
     log.touch()
     return Server(root, base, log, proc)
 
@@ -103,6 +130,70 @@ def write_site_meta(root: Path, meta: dict[str, Any]) -> None:
     (root / "_site.json").write_text(json.dumps(meta, indent=1), "utf-8")
 
 
+def article_id_of(path: str) -> str | None:
+    """``en-104257`` for an article address, None for anything else."""
+    found = ARTICLE_PATH.match(path)
+    return f"{found['lang']}-{found['number']}" if found else None
+
+
+def plain_path(request: dict[str, Any]) -> str:
+    """A logged request's path as ``_site.json`` and the site copy name it: decoded, no query."""
+    return urllib.parse.unquote(request["path"].split("?", 1)[0])
+
+
+def article_requests(requests: list[dict[str, Any]]) -> list[str]:
+    """The article ids the server was asked for, in order, one entry per request."""
+    return [i for i in (article_id_of(r["path"]) for r in requests) if i is not None]
+
+
+def article_path(root: Path, lang: str, number: int) -> str:
+    """The path of an article of a site copy (its first section's address, without a trailing slash)."""
+    found = sorted((root / lang).glob(f"*/{number}/*/index.html"))
+    assert found, f"no article {lang}-{number} under {root}"
+    return "/" + str(found[0].parent.relative_to(root))
+
+
+def assert_exit(result: CrawlResult, code: int) -> None:
+    """The process's status and the report's ``exit_status`` agree, and are ``code``."""
+    assert result.returncode == code, f"exit status {result.returncode}, want {code}; log tail:\n{result.tail()}"
+    assert result.report.get("exit_status", {}).get("code") == code, result.report.get("exit_status")
+
+
+def assert_accounted(result: CrawlResult) -> dict[str, Any]:
+    """Every article id requested ends in exactly one bucket (docs/CONTRACTS.md, accounting)."""
+    accounting = result.accounting
+    assert accounting, f"the report has no accounting; keys: {sorted(result.report)}"
+    assert accounting["difference"] == 0, accounting
+    assert accounting["requested"] == accounting["sum"], accounting
+    assert not result.stats.get("arabtoday/errors/accounting"), result.stats
+    return accounting
+
+
+def add_article(root: Path, lang: str, section: str, number: int, *, slug: str, title: str,
+                template: str | None = None) -> str:
+    """A new article page (own id, title and text, not a near copy of any other) in a site copy,
+    made from an existing page of the edition; its path (no sitemap, feed or listing names it)."""
+    template_dir = template or next(str(p.parent) for p in sorted((root / lang).glob("*/[0-9]*/*/index.html")))
+    html = Path(template_dir, "index.html").read_text("utf-8")
+    old_path = "/" + str(Path(template_dir).relative_to(root))
+    old_number = old_path.split("/")[3]
+    path = f"/{lang}/{section}/{number}/{slug}"
+    html = html.replace(old_path, path).replace(f"/{old_number}", f"/{number}")
+    html = re.sub(r"(<h1 class=\"article-title\">)[^<]*", lambda m: m.group(1) + title, html, count=1)
+    html = re.sub(r'(property="og:title" content=")[^"]*', lambda m: m.group(1) + title, html, count=1)
+    body_start = html.index('<div class="article-body">')
+    source = html.find('<p class="article-source">', body_start)
+    body_end = source if source != -1 else html.index("</div>", body_start)
+    words = f"{title} {number} harbour weather market ferry lighthouse orchard".split()
+    paragraphs = [f"<p>Paragraph {i}: {' '.join(words[i % len(words):] + words[:i % len(words)])}, "
+                  f"reported on day {number % 97 + i} of the season.</p>" for i in range(8)]
+    html = html[:body_start] + '<div class="article-body">\n' + "\n".join(paragraphs) + "\n" + html[body_end:]
+    target = root / path.lstrip("/") / "index.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(html, "utf-8")
+    return path
+
+
 @dataclass
 class CrawlResult:
     returncode: int
@@ -111,25 +202,86 @@ class CrawlResult:
     records: list[dict[str, Any]] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)  # what the server saw during this crawl
+    stdout: str = ""
+    stderr: str = ""
+    seconds: float = 0.0
 
     @property
     def by_id(self) -> dict[str, dict[str, Any]]:
         return {r["id"]: r for r in self.records}
 
+    @property
+    def stats(self) -> dict[str, Any]:
+        """The report's raw ``arabtoday/*`` stats (docs/CONTRACTS.md, "Run report JSON")."""
+        return self.report.get("stats", {})
 
-def crawl(base: str, output: Path, *args: str, settings: dict[str, str] | None = None,
-          timeout: float = 300, env: dict[str, str] | None = None) -> CrawlResult:
-    """``scrapy crawl arabtoday -a base_url=BASE -O OUTPUT`` in a subprocess."""
+    @property
+    def accounting(self) -> dict[str, Any]:
+        return self.report.get("accounting", {})
+
+    def stats_under(self, prefix: str) -> dict[str, int]:
+        return {k: v for k, v in self.stats.items() if k.startswith(prefix)}
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log[-chars:]
+
+
+def crawl_command(base: str, output: Path, *args: str, settings: dict[str, str] | None = None,
+                  outputs: Sequence[str] | None = None) -> list[str]:
+    """``scrapy crawl arabtoday -a base_url=BASE -O OUTPUT`` (or the given ``-o``/``-O`` options),
+    with ``FAST`` and a state directory of its own under the settings given."""
     isolated = {"ARABTODAY_STATE_DIR": str(output.parent / "state")}  # never the project's own state
-    cmd = crawl_command(base, output, *args, settings={**FAST, **isolated, **(settings or {})})
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
-                          env={**os.environ, **(env or {})})
-    result = CrawlResult(proc.returncode, output, proc.stdout + proc.stderr)
-    if output.exists():
+    cmd = build_crawl_command(base, None if outputs is not None else output, *args,
+                              settings={**FAST, **isolated, **(settings or {})})
+    return [*cmd, *(outputs or [])]
+
+
+def start_crawl(base: str, output: Path, *args: str, settings: dict[str, str] | None = None,
+                outputs: Sequence[str] | None = None, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """The crawl of :func:`crawl`, left running (for signals and concurrent runs); finish with
+    :func:`finish_crawl`."""
+    cmd = crawl_command(base, output, *args, settings=settings, outputs=outputs)
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+
+
+def finish_crawl(proc: subprocess.Popen[str], output: Path, settings: dict[str, str] | None = None,
+                 timeout: float = 300, started: float | None = None) -> CrawlResult:
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, stderr = proc.communicate()
+        tail = (stdout + stderr)[-3000:]
+        raise AssertionError(f"the crawl did not end within {timeout} s; log tail:\n{tail}") from None
+    return read_result(proc.returncode, output, stdout, stderr, settings=settings, started=started)
+
+
+def read_result(returncode: int, output: Path, stdout: str, stderr: str, *, settings: dict[str, str] | None = None,
+                started: float | None = None) -> CrawlResult:
+    result = CrawlResult(returncode, output, stdout + stderr, stdout=stdout, stderr=stderr,
+                         seconds=time.monotonic() - started if started else 0.0)
+    # kept next to the output, for whoever reads a failure: the assertion shows only a tail
+    output.with_name(output.name + ".crawl.log").write_text(result.log, "utf-8")
+    if output.exists() and output.is_file():
         result.records = read_jsonl(output)
-    report = output.with_name(output.name + ".report.json")
+    report = Path((settings or {}).get("ARABTODAY_REPORT_PATH") or output.with_name(output.name + ".report.json"))
     if report.exists():
         result.report = json.loads(report.read_text("utf-8"))
+    return result
+
+
+def crawl(base: str, output: Path, *args: str, settings: dict[str, str] | None = None,
+          timeout: float = 300, env: dict[str, str] | None = None, outputs: Sequence[str] | None = None,
+          server: Server | None = None) -> CrawlResult:
+    """``scrapy crawl arabtoday -a base_url=BASE -O OUTPUT`` in a subprocess, its output and report
+    read back (and, given ``server``, the requests that server saw during the crawl)."""
+    before = len(server.requests()) if server else 0
+    started = time.monotonic()
+    proc = start_crawl(base, output, *args, settings=settings, outputs=outputs, env=env)
+    result = finish_crawl(proc, output, settings, timeout, started)
+    if server is not None:
+        result.requests = server.requests()[before:]
     return result
 
 

@@ -50,7 +50,6 @@ from arabtoday.extraction import NotAnArticle, Page, decode_html, parse_page
 from arabtoday.frontier import Frontier
 from arabtoday.middlewares import OutOfScope, Truncated
 from arabtoday.params import BadArgument, CrawlParams
-from arabtoday.scope import Scope
 from arabtoday.signals import ARTICLE_OUTCOME, ARTICLE_REQUESTED, LASTMOD_SEEN
 from arabtoday.state import should_fetch
 from arabtoday.state.extension import StateExtension
@@ -85,7 +84,9 @@ class ArabTodaySpider(Spider):
         self.lang = self.params.lang  # for the output file name (%(lang)s)
         self.worker = f"{socket.gethostname()}-{os.getpid()}"  # ditto (%(worker)s, distributed mode)
         self.base_url = self.params.base_url
-        self.allowed_domains = Scope.from_base_url(self.base_url).allowed_domains
+        # No allowed_domains: Scrapy's offsite filter drops requests at scheduling, before any errback,
+        # so an article redirected off the site would vanish from the accounting. The scope rule
+        # (arabtoday.scope, applied by ScopeMiddleware to every request) is stricter (ports too) and counts.
         self._known: dict[str, bool] = {}  # article id -> requested in this run (False: skipped, unchanged)
         self._blocks = BlockPageDetector()
 
@@ -394,6 +395,12 @@ class ArabTodaySpider(Spider):
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         bucket, reason = article_failure(failure)
+        if reason == "robots_forbidden":
+            self.stats.inc_value("arabtoday/blocked/robots")
+            if request.meta.get("redirect_urls"):  # the site redirected it somewhere robots.txt forbids
+                logger.warning("blocked a redirect from %s to %s: robots", request.meta["redirect_urls"][-1],
+                               request.url)
+                bucket, reason = "failed", "redirect/robots"
         self._outcome(request, bucket, reason)
 
     # -- helpers -------------------------------------------------------------------------------------------------
@@ -423,6 +430,8 @@ class ArabTodaySpider(Spider):
         kind = failure_kind(failure)
         if isinstance(failure.value, OutOfScope):
             return  # counted and logged by the scope check
+        if kind == "robots":
+            self.stats.inc_value("arabtoday/blocked/robots")
         self.stats.inc_value(SOURCE_ERROR.format(kind=kind))
         logger.error("failed to fetch %s %s: %s", what, failure.request.url, kind)  # type: ignore[attr-defined]
 
@@ -454,7 +463,9 @@ def failure_kind(failure: Failure) -> str:
         if "robots.txt" in text:
             return "robots"
         if "redirect" in text:
-            return "redirect_loop"
+            return "redirect/loop"  # REDIRECT_MAX_TIMES reached
+        if "offsite" in text:
+            return "redirect/offsite"  # Scrapy's own offsite filter, behind ours
         if "max size" in text or "download_maxsize" in text or "maxsize" in text:
             return "too_large"
         return "ignored"

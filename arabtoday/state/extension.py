@@ -110,7 +110,7 @@ def _lock_directory(directory: Path) -> IO[str]:
         directory.mkdir(parents=True, exist_ok=True)
         handle = (directory / LOCK_FILE).open("a+", encoding="utf-8")
     except OSError as exc:
-        raise StartError(f"state directory {directory} is not usable: {exc.strerror or exc}",
+        raise StartError(f"ARABTODAY_STATE_DIR={directory} is not a usable directory: {exc.strerror or exc}",
                          ExitStatus.STATE_UNUSABLE) from None
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -118,7 +118,7 @@ def _lock_directory(directory: Path) -> IO[str]:
         handle.seek(0)
         holder = handle.read().strip() or "another process"
         handle.close()
-        raise StartError(f"state directory {directory} is in use by another run ({holder}); "
+        raise StartError(f"ARABTODAY_STATE_DIR={directory} is in use by another run ({holder}); "
                          "wait for it to finish, or give this run another ARABTODAY_STATE_DIR",
                          ExitStatus.STATE_UNUSABLE) from None
     handle.seek(0)

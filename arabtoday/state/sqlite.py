@@ -62,7 +62,7 @@ class SqliteStore(StateStore):
                 directory.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path or ":memory:", isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
-            raise StateCorrupt(f"state directory {directory} is not usable: {exc}") from None
+            raise StateCorrupt(f"ARABTODAY_STATE_DIR={directory} is not a usable directory: {exc}") from None
         try:
             self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -75,8 +75,8 @@ class SqliteStore(StateStore):
             self._migrate()
         except sqlite3.DatabaseError as exc:  # garbage bytes, a truncated file, another program's database
             self.db.close()
-            raise StateCorrupt(f"{self.path} is not a readable state database ({exc}); move it away to start "
-                               "afresh, or restore it from a backup") from None
+            raise StateCorrupt(f"ARABTODAY_STATE_DIR: {self.path} is not a readable state database ({exc}); move "
+                               "it away to start afresh, or restore it from a backup") from None
         self._check_params()
         self._in_tx = False
         self._run_claims: set[str] = set()  # one process per run: the claims live with it
