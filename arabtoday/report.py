@@ -518,7 +518,8 @@ class RunReport:
         explicit = self.settings.get("ARABTODAY_REPORT_PATH")
         if explicit:
             return Path(explicit)
-        paths = feed_paths(self.crawler)
+        # next to a regular file only: never beside a device or a pipe (-o /dev/full, a fifo)
+        paths = [p for p in feed_paths(self.crawler) if not p.exists() or p.is_file()]
         return paths[0].with_name(paths[0].name + ".report.json") if paths else None
 
     def run_context(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
@@ -54,6 +54,7 @@ class Command(ScrapyCrawl):
         except (BadSetting, BadArgument) as exc:
             self._fail(f"could not start: {exc}", ExitStatus.BAD_CONFIG)
             return
+        self._catch_early_signals()
         crawler = self._create_crawler(args[0])
         started = self.crawler_process.crawl(crawler, **opts.spargs)
         failure: list[Failure] = []
@@ -92,10 +93,27 @@ class Command(ScrapyCrawl):
         self.exitcode = int(status)
 
     _interrupted: ExitStatus | None = None
+    STATUS_OF_SIGNAL: ClassVar[dict[int, ExitStatus]] = {
+        signal.SIGINT: ExitStatus.INTERRUPTED_INT, signal.SIGTERM: ExitStatus.INTERRUPTED_TERM}
+
+    def _catch_early_signals(self) -> None:
+        """Until Scrapy installs its own handlers (at reactor start-up), a signal only records itself;
+        :meth:`_watch_signals` then stops the crawl gracefully, so the report is still written."""
+        for signum, status in self.STATUS_OF_SIGNAL.items():
+
+            def early(num: int, frame: Any, status: ExitStatus = status) -> None:
+                self._interrupted = self._interrupted or status
+
+            signal.signal(signum, early)
 
     def _watch_signals(self, crawler: Any) -> None:
-        statuses = {signal.SIGINT: ExitStatus.INTERRUPTED_INT, signal.SIGTERM: ExitStatus.INTERRUPTED_TERM}
-        for signum, status in statuses.items():
+        if self._interrupted is not None:  # interrupted while starting: stop now, gracefully
+            if crawler.stats is not None:
+                mark(crawler.stats, self._interrupted)
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(crawler.stop_async())
+        for signum, status in self.STATUS_OF_SIGNAL.items():
             previous = signal.getsignal(signum)
 
             def handler(num: int, frame: Any, previous: Any = previous, status: ExitStatus = status) -> None:

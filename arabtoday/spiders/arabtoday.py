@@ -98,9 +98,12 @@ class ArabTodaySpider(Spider):
 
     # -- the parts this spider hands its findings to ---------------------------------------------------------------
 
-    @property
-    def frontier(self) -> Frontier:
-        return self.crawler.get_extension(Frontier)
+    follow = True  # False under ``scrapy parse``: read the one page, request nothing more
+
+    def _discover(self, requests: Iterator[Request | None], kind: str) -> None:
+        """Hand a source of requests to the frontier (read lazily, within its bound)."""
+        if self.follow:
+            self.crawler.get_extension(Frontier).add(requests, kind)
 
     def _send(self, signal: object, **kwargs: Any) -> None:
         self.crawler.signals.send_catch_log(signal=signal, **kwargs)
@@ -122,7 +125,9 @@ class ArabTodaySpider(Spider):
             yield self._page_request(f"{base}/{lang}/", "listing")
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
-        """Any address of the site, by its kind (``scrapy parse URL``)."""
+        """Any address of the site, by its kind (``scrapy parse URL``): one page read, nothing followed
+        (what it would discover is counted, not requested)."""
+        self.follow = False
         kind = classify(response.url, self.base_url).kind
         callback = {Kind.ARTICLE: self.parse_article, Kind.AMP: self.parse_article, Kind.FEED: self.parse_feed,
                     Kind.SITEMAP: self.parse_sitemap, Kind.LISTING: self.parse_listing,
@@ -148,13 +153,13 @@ class ArabTodaySpider(Spider):
         if response.status == 200:
             sitemaps = [u for u in sitemap_urls_from_robots(response.body, base_url=response.url)
                         if classify(u, self.base_url).kind is Kind.SITEMAP]
-        self.frontier.add(iter([self._page_request(u, "sitemap") for u in sitemaps]
+        self._discover(iter([self._page_request(u, "sitemap") for u in sitemaps]
                                or [self._page_request(f"{self.base_url}/sitemap.xml", "sitemap")]), "sitemap")
         return iter(())
 
     def robots_failed(self, failure: Failure) -> None:
         self._count_source_failure(failure, "robots")
-        self.frontier.add(iter([self._page_request(f"{self.base_url}/sitemap.xml", "sitemap")]), "sitemap")
+        self._discover(iter([self._page_request(f"{self.base_url}/sitemap.xml", "sitemap")]), "sitemap")
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         try:
@@ -168,9 +173,9 @@ class ArabTodaySpider(Spider):
             self.stats.inc_value(BOUND.format(name="sitemap_bytes"))
             logger.warning("sitemap %s is larger than ARABTODAY_SITEMAP_MAX_BYTES: read up to it", response.url)
         if reader.is_index:
-            self.frontier.add(self._index_requests(reader), "sitemap")
+            self._discover(self._index_requests(reader), "sitemap")
         else:
-            self.frontier.add(self._sitemap_requests(reader), "article")
+            self._discover(self._sitemap_requests(reader), "article")
         return iter(())
 
     def _index_requests(self, reader: SitemapReader) -> Iterator[Request | None]:
@@ -219,7 +224,7 @@ class ArabTodaySpider(Spider):
     # -- feeds ---------------------------------------------------------------------------------------------------
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
-        self.frontier.add(self._feed_requests(response), "article")
+        self._discover(self._feed_requests(response), "article")
         return iter(())
 
     def _feed_requests(self, response: Response) -> Iterator[Request | None]:
@@ -251,7 +256,7 @@ class ArabTodaySpider(Spider):
                     pages.append(self._page_request(f"{found.url.rstrip('/')}/rss.xml", "feed"))
         links = self._article_links(hrefs, page.url)
         new = sum(1 for item, _ in links if item.article and item.article.id not in self._known)
-        self.frontier.add(self._article_requests(links, "listing"), "article")
+        self._discover(self._article_requests(links, "listing"), "article")
         number = int(response.meta.get("listing_page", 1))
         next_url = page.next_page()
         if next_url and here.kind is Kind.LISTING:
@@ -264,7 +269,7 @@ class ArabTodaySpider(Spider):
                 self.stats.inc_value(DISCOVERY_SKIPPED.format(reason="pagination_before_since"))
             else:
                 pages.append(self._page_request(next_url, "listing", listing_page=number + 1))
-        self.frontier.add(iter(pages), "page")
+        self._discover(iter(pages), "page")
         return iter(())
 
     def _listing_before_since(self, page: ListingPage) -> bool:
@@ -374,7 +379,7 @@ class ArabTodaySpider(Spider):
         if not self._has_window():
             # the article's own links (ticker, more news) find what listings no longer show
             links = ListingPage(decoded.text, response.url, root=page.root)
-            self.frontier.add(self._article_requests(self._article_links(self._hrefs(links), response.url),
+            self._discover(self._article_requests(self._article_links(self._hrefs(links), response.url),
                                                      "article"), "article")
 
     def _follow_canonical(self, html: str, response: Response) -> bool:
@@ -384,11 +389,11 @@ class ArabTodaySpider(Spider):
         if found is None or found.kind is not Kind.ARTICLE or found.article is None:
             return False
         if found.article.id != response.meta.get("article_id"):
-            self.frontier.add(iter([self._article_request(found, "amp")]), "article")
+            self._discover(iter([self._article_request(found, "amp")]), "article")
             return False
         meta = {"article_id": response.meta.get("article_id"), "lastmod": response.meta.get("lastmod"),
                 "source": "amp"}
-        self.frontier.add(iter([Request(found.url, self.parse_article, errback=self.article_failed,
+        self._discover(iter([Request(found.url, self.parse_article, errback=self.article_failed,
                                         priority=PRIORITY["article"], meta=meta)]), "article")
         return True
 
