@@ -1,12 +1,18 @@
-"""Distributed mode: two workers, one real Redis, one crawl of the snapshot."""
+"""Distributed mode: workers, one real Redis, one crawl; the README's recipe as written
+(seeder first, a worker a second later) on a site with slow and failing pages; a Redis that
+dies mid-run; a Redis that may evict keys."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +21,18 @@ import pytest
 import redis
 
 from benchmarks.generate_site import generate
-from conftest import FAST, ROOT, Server, expected_records, free_port, read_jsonl, start_server, wait_until
+from conftest import (
+    FAST,
+    ROOT,
+    Server,
+    expected_records,
+    free_port,
+    read_jsonl,
+    site_meta,
+    start_server,
+    wait_until,
+    write_site_meta,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 GENERATED_ARTICLES = 300
@@ -28,18 +45,27 @@ def _answers(url: str) -> bool:
         return False
 
 
+def redis_binary() -> str | None:
+    return shutil.which("redis-server") or next(
+        (p for p in ("/usr/bin/redis-server", "/usr/local/bin/redis-server") if os.path.exists(p)), None)
+
+
+def start_redis(binary: str, workdir: Path, *options: str) -> tuple[subprocess.Popen[bytes], str]:
+    """A private redis-server on a free loopback port (no persistence: tests only)."""
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(workdir), *options], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    wait_until(lambda: _answers(url), proc, "redis-server", timeout=10)
+    return proc, url
+
+
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A redis-server of our own on a free port; else the machine's on 6379; else skip, saying why."""
-    binary = shutil.which("redis-server") or next(
-        (p for p in ("/usr/bin/redis-server", "/usr/local/bin/redis-server") if os.path.exists(p)), None)
+    binary = redis_binary()
     if binary:
-        port = free_port()
-        workdir = tmp_path_factory.mktemp("redis")
-        proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                 "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL)
-        url = f"redis://127.0.0.1:{port}/0"
-        wait_until(lambda: _answers(url), proc, "redis-server", timeout=10)
+        proc, url = start_redis(binary, tmp_path_factory.mktemp("redis"))
         yield url
         proc.terminate()
         proc.wait(timeout=10)
@@ -51,10 +77,11 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
 
 
-def worker(base: str, redis_url: str, prefix: str, output: Path, role: str) -> subprocess.Popen[bytes]:
+def worker(base: str, redis_url: str, prefix: str, output: Path, role: str,
+           **extra: str) -> subprocess.Popen[bytes]:
     settings = {**FAST, "ARABTODAY_REDIS_URL": redis_url, "ARABTODAY_REDIS_PREFIX": prefix,
                 "ARABTODAY_REDIS_IDLE_SECONDS": "3", "DOWNLOAD_DELAY": "0.02", "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
-                "ARABTODAY_STATE_DIR": str(output.parent / f"unused-{role}")}
+                "ARABTODAY_STATE_DIR": str(output.parent / f"unused-{role}"), **extra}
     cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={base}", "-a", f"role={role}",
            "-O", str(output)]
     for name, value in settings.items():
@@ -119,3 +146,171 @@ def test_two_workers_split_a_large_crawl(large_site: tuple[Server, list[str]], r
     r = redis.Redis.from_url(redis_url)
     for key in r.scan_iter(f"{prefix}:*"):
         r.delete(key)
+
+
+# -- the README's recipe, as written, on a site with slow and failing pages -------------------------------------
+
+RECIPE_ARTICLES = 80
+SLOW_PAGES = 6  # the dev server holds each for 1.5 s, longer than the others' calm (1 s)
+RECOVERING_PAGES = 3  # 503 once, then fine: retried
+BROKEN_PAGES = 1  # 500 every time: failed for good, the run exits 3
+RECIPE = {"ARABTODAY_REDIS_IDLE_SECONDS": "1", "ARABTODAY_RETRY_BACKOFF_BASE": "0.1", "RETRY_TIMES": "2",
+          "DOWNLOAD_DELAY": "0.05"}
+BUCKETS = ("emitted", "skipped", "duplicate", "dropped", "failed", "unfinished")
+
+
+def article_paths(www: Path) -> dict[str, str]:
+    """Article id -> the address path the site serves it under (the generated tree: one folder each)."""
+    paths = {}
+    for page in sorted(www.glob("*/*/*/*/index.html")):
+        lang, _section, number, _slug = page.parent.relative_to(www).parts
+        paths[f"{lang}-{number}"] = "/" + urllib.parse.quote(str(page.parent.relative_to(www)), safe="/-")
+    return paths
+
+
+def accounting_of(report: dict[str, object]) -> tuple[int, int]:
+    """(requested, sum of the buckets) from the report: its accounting once the report has one,
+    else the raw stats."""
+    accounting = report.get("accounting")
+    if isinstance(accounting, dict):
+        return int(accounting["requested"]), int(accounting["sum"])
+    stats = report["stats"]
+    assert isinstance(stats, dict)
+    settled = sum(int(v) for k, v in stats.items()
+                  if k == "arabtoday/articles/emitted"
+                  or any(k.startswith(f"arabtoday/articles/{b}/") for b in BUCKETS))
+    return int(stats.get("arabtoday/articles/requested", 0)), settled
+
+
+@pytest.fixture(scope="module")
+def faulty_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str], set[str]]]:
+    """A generated site where some article pages are slow, some fail once, one always fails."""
+    root = tmp_path_factory.mktemp("faulty-site")
+    generate(root / "www", RECIPE_ARTICLES)
+    paths = article_paths(root / "www")
+    ids = sorted(paths)
+    assert len(ids) == RECIPE_ARTICLES
+    spread = ids[::len(ids) // (SLOW_PAGES + RECOVERING_PAGES + BROKEN_PAGES)]
+    slow, recovering, broken = (spread[:SLOW_PAGES], spread[SLOW_PAGES:SLOW_PAGES + RECOVERING_PAGES],
+                                spread[SLOW_PAGES + RECOVERING_PAGES:SLOW_PAGES + RECOVERING_PAGES + BROKEN_PAGES])
+    meta = site_meta(root / "www")
+    meta["faults"] = {**{paths[i]: "slow" for i in slow}, **{paths[i]: "503-once" for i in recovering},
+                      **{paths[i]: "500" for i in broken}}
+    write_site_meta(root / "www", meta)
+    server = start_server(root / "www", root)
+    yield server, paths, set(broken)
+    server.stop()
+
+
+def test_readme_recipe_seeder_then_worker(faulty_site: tuple[Server, dict[str, str], set[str]], redis_url: str,
+                                          tmp_path: Path) -> None:
+    """Seeder first, a worker one second later: both fetch article pages, the union is every
+    article that does not fail, each once, each exits with its own right status, and each
+    report's accounting adds up."""
+    server, paths, broken = faulty_site
+    prefix = f"arabtoday-test-{uuid.uuid4().hex[:8]}"
+    before = len(server.requests())
+    seed = worker(server.base, redis_url, prefix, tmp_path / "seed.jsonl", "seed", **RECIPE)
+    time.sleep(1)
+    second = worker(server.base, redis_url, prefix, tmp_path / "worker.jsonl", "worker", **RECIPE)
+    codes = {"seed": seed.wait(timeout=120), "worker": second.wait(timeout=120)}
+    by_worker = {name: read_jsonl(tmp_path / f"{name}.jsonl") for name in codes}
+    reports = {name: json.loads((tmp_path / f"{name}.jsonl.report.json").read_text("utf-8")) for name in codes}
+    logs = {name: (tmp_path / f"{name}.log").read_text()[-3000:] for name in codes}
+    assert all(by_worker.values()), ({k: len(v) for k, v in by_worker.items()}, logs)  # both did a share
+    ids = [rec["id"] for records in by_worker.values() for rec in records]
+    assert len(ids) == len(set(ids)), "an article was emitted by both workers"
+    assert set(ids) == set(paths) - broken
+    for name, report in reports.items():
+        stats = report["stats"]
+        failed = sum(v for k, v in stats.items() if k.startswith("arabtoday/articles/failed/"))
+        assert codes[name] == (3 if failed else 0), (name, logs[name])
+        requested, settled = accounting_of(report)
+        assert requested == settled, (name, stats)
+    assert sum(accounting_of(r)[0] for r in reports.values()) >= len(paths)
+    fetched = [r["path"] for r in server.requests()[before:]]
+    for article_id in broken:
+        assert fetched.count(paths[article_id]) == 1 + int(RECIPE["RETRY_TIMES"])  # retried, then failed
+    assert {codes["seed"], codes["worker"]} == {0, 3}
+    r = redis.Redis.from_url(redis_url)
+    assert not list(r.scan_iter(f"{prefix}:busy:*")) and not list(r.scan_iter(f"{prefix}:taken:*"))
+    for key in r.scan_iter(f"{prefix}:*"):
+        r.delete(key)
+
+
+# -- Redis lost, Redis that may evict ----------------------------------------------------------------------------
+
+REDIS_TIMEOUT = 3  # ARABTODAY_REDIS_TIMEOUT in the test
+STOP_SLACK = 12  # heartbeat, one slow page in flight, closing the feed and the report
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    binary = redis_binary()
+    if not binary:
+        pytest.skip("no redis-server binary: this test must kill its own server")
+    proc, url = start_redis(binary, tmp_path)
+    yield proc, url
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def slow_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
+    """Every article page slow: a crawl of it is still running when its Redis dies."""
+    root = tmp_path_factory.mktemp("slow-site")
+    generate(root / "www", 40)
+    paths = article_paths(root / "www")
+    meta = site_meta(root / "www")
+    meta["faults"] = {path: "slow" for path in paths.values()}
+    write_site_meta(root / "www", meta)
+    server = start_server(root / "www", root)
+    yield server, paths
+    server.stop()
+
+
+def test_lost_redis_stops_a_worker_in_bounded_time(slow_site: tuple[Server, dict[str, str]],
+                                                   own_redis: tuple[subprocess.Popen[bytes], str],
+                                                   tmp_path: Path) -> None:
+    server, paths = slow_site
+    redis_proc, url = own_redis
+    before = len(server.requests())
+    proc = worker(server.base, url, "lost", tmp_path / "seed.jsonl", "seed",
+                  ARABTODAY_REDIS_TIMEOUT=str(REDIS_TIMEOUT))
+    article_paths_ = set(paths.values())
+    wait_until(lambda: any(r["path"] in article_paths_ for r in server.requests()[before:]), proc,
+               "the crawl's first article fetch", timeout=60)
+    redis_proc.send_signal(signal.SIGKILL)
+    redis_proc.wait(timeout=10)
+    killed = time.monotonic()
+    try:
+        code = proc.wait(timeout=REDIS_TIMEOUT + STOP_SLACK)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the worker hangs with its Redis gone:\n" + (tmp_path / "seed.log").read_text()[-3000:])
+    elapsed = time.monotonic() - killed
+    log = (tmp_path / "seed.log").read_text()
+    assert code == 4, log[-3000:]
+    assert elapsed <= REDIS_TIMEOUT + STOP_SLACK
+    assert re.search(r"ERROR: Redis lost", log), log[-3000:]
+    read_jsonl(tmp_path / "seed.jsonl")  # whole: no torn line
+
+
+def test_redis_that_may_evict_is_refused(snapshot_server: Server, tmp_path: Path) -> None:
+    binary = redis_binary()
+    if not binary:
+        pytest.skip("no redis-server binary")
+    proc, url = start_redis(binary, tmp_path, "--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru")
+    try:
+        result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a",
+                                 f"base_url={snapshot_server.base}", "-O", str(tmp_path / "out.jsonl"),
+                                 "-s", f"ARABTODAY_REDIS_URL={url}", "-s", "LOG_LEVEL=ERROR"],
+                                cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert result.returncode == 7, result.stderr[-3000:]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("arabtoday:")]
+    assert len(lines) == 1 and "maxmemory-policy allkeys-lru" in lines[0], result.stderr[-3000:]
+    assert not [r for r in snapshot_server.requests() if "out.jsonl" in r["path"]]
