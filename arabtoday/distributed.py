@@ -309,7 +309,15 @@ class DistributedRun:
         if done:
             pipe.hdel(self.key(f"taken:{self.worker}"), *done)
         pipe.execute()
-        self.requeue_lost()
+        if self.requeue_lost() or self.queue_length():
+            self._wake_engine()
+
+    def _wake_engine(self) -> None:
+        """An idle engine looks at its scheduler only every 5 s (Scrapy's slot heartbeat): with work
+        in the shared queue, look now, so that a worker joining a run takes its share at once."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None and slot.closing is None:
+            slot.nextcall.schedule()
 
     def taken(self, request: Request, field: str) -> None:
         """The scheduler popped ``request`` for this worker (registered as ``field``)."""
