@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from arabtoday.distributed import BUSY_TTL_FACTOR, HEARTBEAT_SECONDS
 from benchmarks.generate_site import generate
 from conftest import (
     FAST,
@@ -281,6 +283,12 @@ def test_lost_redis_stops_a_worker_in_bounded_time(slow_site: tuple[Server, dict
     article_paths_ = set(paths.values())
     wait_until(lambda: any(r["path"] in article_paths_ for r in server.requests()[before:]), proc,
                "the crawl's first article fetch", timeout=60)
+    # the heartbeat goes on while every response is slow: the busy key keeps being refreshed
+    busy = redis.Redis.from_url(url)
+    busy_key = f"lost:busy:{socket.gethostname()}-{proc.pid}"
+    for _ in range(3):
+        time.sleep(HEARTBEAT_SECONDS)
+        assert busy.pttl(busy_key) >= (BUSY_TTL_FACTOR - 1.5) * HEARTBEAT_SECONDS * 1000
     redis_proc.send_signal(signal.SIGKILL)
     redis_proc.wait(timeout=10)
     killed = time.monotonic()
@@ -314,3 +322,56 @@ def test_redis_that_may_evict_is_refused(snapshot_server: Server, tmp_path: Path
     lines = [line for line in result.stderr.splitlines() if line.startswith("arabtoday:")]
     assert len(lines) == 1 and "maxmemory-policy allkeys-lru" in lines[0], result.stderr[-3000:]
     assert not [r for r in snapshot_server.requests() if "out.jsonl" in r["path"]]
+
+
+# -- a worker that dies ------------------------------------------------------------------------------------------
+
+DYING_ARTICLES = 30
+
+
+def whole_lines(path: Path) -> list[dict[str, object]]:
+    """A killed worker's file: its whole lines (the last may be torn by the kill)."""
+    data = path.read_bytes() if path.exists() else b""
+    return [json.loads(line) for line in data[:data.rfind(b"\n") + 1].decode("utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def all_slow_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
+    root = tmp_path_factory.mktemp("all-slow-site")
+    generate(root / "www", DYING_ARTICLES)
+    paths = article_paths(root / "www")
+    meta = site_meta(root / "www")
+    meta["faults"] = {path: "slow" for path in paths.values()}
+    write_site_meta(root / "www", meta)
+    server = start_server(root / "www", root)
+    yield server, paths
+    server.stop()
+
+
+def test_a_killed_workers_requests_come_back(all_slow_site: tuple[Server, dict[str, str]], redis_url: str,
+                                             tmp_path: Path) -> None:
+    """SIGKILL a worker while it holds requests: once its alive key expires the seeder puts them
+    back in the queue and fetches them; the union of outputs is complete."""
+    server, paths = all_slow_site
+    prefix = f"arabtoday-test-{uuid.uuid4().hex[:8]}"
+    r = redis.Redis.from_url(redis_url)
+    seed = worker(server.base, redis_url, prefix, tmp_path / "seed.jsonl", "seed", ARABTODAY_REDIS_IDLE_SECONDS="1")
+    time.sleep(1)
+    doomed = worker(server.base, redis_url, prefix, tmp_path / "worker.jsonl", "worker",
+                    ARABTODAY_REDIS_IDLE_SECONDS="1")
+    doomed_taken = f"{prefix}:taken:{socket.gethostname()}-{doomed.pid}"
+    wait_until(lambda: r.hlen(doomed_taken) > 0, doomed, "the worker taking requests", timeout=60)
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
+    held = r.hlen(doomed_taken)
+    assert held > 0
+    assert seed.wait(timeout=120) == 0, (tmp_path / "seed.log").read_text()[-3000:]
+    report = json.loads((tmp_path / "seed.jsonl.report.json").read_text("utf-8"))
+    assert report["stats"].get("arabtoday/distributed/requests_requeued", 0) >= held
+    seeded = read_jsonl(tmp_path / "seed.jsonl")
+    ids = {rec["id"] for rec in seeded} | {str(rec["id"]) for rec in whole_lines(tmp_path / "worker.jsonl")}
+    assert ids == set(paths)
+    assert len(seeded) == len({rec["id"] for rec in seeded})
+    assert not list(r.scan_iter(f"{prefix}:taken:*"))
+    for key in r.scan_iter(f"{prefix}:*"):
+        r.delete(key)
