@@ -53,7 +53,6 @@ from twisted.internet import task
 from arabtoday.accounting import REQUESTED, Ledger
 from arabtoday.outcome import ExitStatus, StartError, mark
 from arabtoday.params import params_of
-from arabtoday.signals import ARTICLE_REQUESTED
 from arabtoday.state.extension import StateExtension
 from arabtoday.state.redis import ALIVE_KEY, RedisStore, connect, worker_name
 
@@ -143,6 +142,16 @@ def hand_off(ledger: Ledger, article_id: str) -> None:
         ledger.stats.inc_value(REQUESTED, -1)
 
 
+def take_on(ledger: Ledger, article_id: str, url: str) -> None:
+    """This worker took an article request out of the shared queue: the account is its own now,
+    even when it had already closed one for the id (it found the address after another worker
+    had queued it: ``duplicate/same_address``), since this is the fetch whose outcome counts.
+
+    TODO(lead): ``Ledger.take_on(article_id, url)`` should own this (see :func:`hand_off`)."""
+    ledger.decided.discard(article_id)
+    ledger.requested(article_id, url)
+
+
 class SharedScheduler(RedisScheduler):
     """scrapy-redis' scheduler, made safe for shared runs: a pop registers the request as taken by
     this worker (put back if the worker dies), article accounts move with their requests, and a
@@ -192,10 +201,10 @@ class SharedScheduler(RedisScheduler):
         request = self.queue._decode_request(data)
         self.run.taken(request, field.decode() if isinstance(field, bytes) else field)
         if self.stats:
-            self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+            self.stats.inc_value("scheduler/dequeued/redis")
         article_id = request.meta.get("article_id")
         if article_id:
-            self.crawler.signals.send_catch_log(signal=ARTICLE_REQUESTED, article_id=article_id, url=request.url)
+            take_on(self.crawler.get_extension(Ledger), article_id, request.url)
         return request
 
     def __len__(self) -> int:

@@ -37,7 +37,7 @@ from conftest import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
-GENERATED_ARTICLES = 300
+GENERATED_ARTICLES = 150
 
 
 def _answers(url: str) -> bool:
@@ -326,7 +326,7 @@ def test_redis_that_may_evict_is_refused(snapshot_server: Server, tmp_path: Path
 
 # -- a worker that dies ------------------------------------------------------------------------------------------
 
-DYING_ARTICLES = 30
+DYING_ARTICLES = 20
 
 
 def whole_lines(path: Path) -> list[dict[str, object]]:
@@ -375,3 +375,15 @@ def test_a_killed_workers_requests_come_back(all_slow_site: tuple[Server, dict[s
     assert not list(r.scan_iter(f"{prefix}:taken:*"))
     for key in r.scan_iter(f"{prefix}:*"):
         r.delete(key)
+
+
+def test_unreachable_redis_at_start_is_one_line_and_status_4(snapshot_server: Server, tmp_path: Path) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a",
+                             f"base_url={snapshot_server.base}", "-O", str(tmp_path / "out.jsonl"),
+                             "-s", f"ARABTODAY_REDIS_URL={url}", "-s", "LOG_LEVEL=ERROR"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 4, result.stderr[-3000:]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("arabtoday:")]
+    assert len(lines) == 1 and "unreachable" in lines[0], result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
