@@ -254,6 +254,9 @@ class DistributedRun:
     # -- the run's start and the heartbeat ---------------------------------------------------------------------------
 
     def spider_opened(self, spider: Any) -> None:
+        store = self.crawler.get_extension(StateExtension).store
+        if isinstance(store, RedisStore):  # opened before this extension, maybe without the bound
+            store.use_timeout(self.timeout)
         if params_of(self.crawler).role == "seed":
             self.reset_run()
         self.touch()

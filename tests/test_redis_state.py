@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,7 +137,7 @@ def test_an_unreachable_server_is_a_start_error_with_status_4(tmp_path: Path) ->
 def test_the_store_has_only_the_state_interface() -> None:
     """The run's bookkeeping lives in arabtoday.distributed; the store is any backend's interface."""
     extra = {name for name in vars(RedisStore) if not name.startswith("_") and callable(getattr(RedisStore, name))}
-    assert extra - set(dir(StateStore)) <= {"key"}
+    assert extra - set(dir(StateStore)) <= {"key", "use_timeout"}  # naming keys, bounding calls: no bookkeeping
     for name in ("reset_run", "touch", "seconds_since_activity", "queue_length"):
         assert not hasattr(RedisStore, name)
 
@@ -157,3 +158,22 @@ def test_a_stopped_server_fails_fast_not_forever(tmp_path: Path) -> None:
         os.kill(proc.pid, signal.SIGCONT)
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_bound_given_after_opening_applies_to_later_calls(tmp_path: Path) -> None:
+    binary = redis_binary()
+    if not binary:
+        pytest.skip("no redis-server binary")
+    proc, url = start_redis(binary, tmp_path)
+    store = RedisStore(url, FINGERPRINTER, "t", timeout=30)
+    store.use_timeout(1)
+    os.kill(proc.pid, signal.SIGSTOP)
+    started = time.monotonic()
+    try:
+        with pytest.raises(redis.TimeoutError):
+            store.get("en-1")
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert time.monotonic() - started < 5

@@ -161,6 +161,7 @@ class RedisStore(StateStore):
         self.prefix = prefix or "arabtoday"
         self.worker = worker_name()
         self.taken_over = 0  # claims of dead workers taken over by this one (read by the run's bookkeeping)
+        self._url = url
         self.r = connect(url, timeout or DEFAULT_TIMEOUT)
         where = _where(url)
         try:
@@ -169,13 +170,23 @@ class RedisStore(StateStore):
             raise StartError(f"Redis at {where} is unreachable: {exc}", ExitStatus.WRITE_FAILED) from None
         check_eviction_policy(self.r, where)
         self.host = socket.gethostname()
-        self._claim = self.r.register_script(CLAIM_INDEX)
-        self._claim_run = self.r.register_script(CLAIM_RUN)
-        self._settle = self.r.register_script(SETTLE_CLAIMS)
+        self._register_scripts()
         self._check_params()
 
     def key(self, name: str) -> str:
         return f"{self.prefix}:{name}"
+
+    def use_timeout(self, seconds: float) -> None:
+        """Bound every later call by ``seconds`` (``ARABTODAY_REDIS_TIMEOUT``), for a store opened
+        without it: a new client replaces the old one."""
+        old, self.r = self.r, connect(self._url, seconds)
+        old.close()
+        self._register_scripts()
+
+    def _register_scripts(self) -> None:
+        self._claim = self.r.register_script(CLAIM_INDEX)
+        self._claim_run = self.r.register_script(CLAIM_RUN)
+        self._settle = self.r.register_script(SETTLE_CLAIMS)
 
     def _check_params(self) -> None:
         from arabtoday.state.sqlite import SCHEMA_VERSION, StateMismatch
