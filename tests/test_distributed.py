@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from arabtoday.commandline import crawl_command
 from arabtoday.distributed import BUSY_TTL_FACTOR, HEARTBEAT_SECONDS
 from benchmarks.generate_site import generate
 from conftest import (
@@ -84,12 +86,35 @@ def worker(base: str, redis_url: str, prefix: str, output: Path, role: str,
     settings = {**FAST, "ARABTODAY_REDIS_URL": redis_url, "ARABTODAY_REDIS_PREFIX": prefix,
                 "ARABTODAY_REDIS_IDLE_SECONDS": "3", "DOWNLOAD_DELAY": "0.02", "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
                 "ARABTODAY_STATE_DIR": str(output.parent / f"unused-{role}"), **extra}
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={base}", "-a", f"role={role}",
-           "-O", str(output)]
-    for name, value in settings.items():
-        cmd += ["-s", f"{name}={value}"]
+    return launch(crawl_command(base, output, f"role={role}", settings=settings), output)
+
+
+def launch(cmd: list[str], output: Path) -> subprocess.Popen[bytes]:
     log = output.with_suffix(".log").open("wb")
     return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def readme_recipe() -> list[list[str]]:
+    """The distributed recipe's command lines, from the README (or, until it is pasted there, from
+    the proposed text in docs/readme/distributed.md): the seeder's first, then the worker's."""
+    for source in (ROOT / "README.md", ROOT / "docs" / "readme" / "distributed.md"):
+        found = re.search(r"<!-- recipe:distributed -->\n```[a-z]*\n(.*?)\n```", source.read_text("utf-8"), re.S)
+        if found:
+            lines = [shlex.split(line) for line in found.group(1).splitlines() if line.startswith("scrapy ")]
+            assert len(lines) == 2, found.group(1)
+            return lines
+    raise AssertionError("no <!-- recipe:distributed --> block in README.md or docs/readme/distributed.md")
+
+
+def as_run_here(line: list[str], redis_url: str, base: str, output: Path, **settings: str) -> list[str]:
+    """A recipe line run against the test's Redis and site: the recipe's own arguments and
+    settings as written, the machine-specific parts replaced (the Redis address), and the test's
+    output, key prefix and shortened politeness added."""
+    assert line[:3] == ["scrapy", "crawl", "arabtoday"], line
+    args = [arg.replace("redis://redis-host:6379/0", redis_url) for arg in line[3:]]
+    extra = crawl_command(base, output, settings={**FAST, "ARABTODAY_STATE_DIR": str(output.parent / "unused"),
+                                                  "CONCURRENT_REQUESTS_PER_DOMAIN": "2", **settings})
+    return [sys.executable, "-m", "scrapy", "crawl", "arabtoday", *args, *extra[extra.index("-a"):]]
 
 
 @pytest.fixture(scope="module")
@@ -212,9 +237,14 @@ def test_readme_recipe_seeder_then_worker(faulty_site: tuple[Server, dict[str, s
     server, paths, broken = faulty_site
     prefix = f"arabtoday-test-{uuid.uuid4().hex[:8]}"
     before = len(server.requests())
-    seed = worker(server.base, redis_url, prefix, tmp_path / "seed.jsonl", "seed", **RECIPE)
+    seed_line, worker_line = readme_recipe()
+    assert "role=seed" in seed_line and "role=worker" in worker_line
+    settings = {**RECIPE, "ARABTODAY_REDIS_PREFIX": prefix}
+    seed = launch(as_run_here(seed_line, redis_url, server.base, tmp_path / "seed.jsonl", **settings),
+                  tmp_path / "seed.jsonl")
     time.sleep(1)
-    second = worker(server.base, redis_url, prefix, tmp_path / "worker.jsonl", "worker", **RECIPE)
+    second = launch(as_run_here(worker_line, redis_url, server.base, tmp_path / "worker.jsonl", **settings),
+                    tmp_path / "worker.jsonl")
     codes = {"seed": seed.wait(timeout=120), "worker": second.wait(timeout=120)}
     by_worker = {name: read_jsonl(tmp_path / f"{name}.jsonl") for name in codes}
     reports = {name: json.loads((tmp_path / f"{name}.jsonl.report.json").read_text("utf-8")) for name in codes}
