@@ -46,6 +46,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
@@ -65,6 +66,7 @@ REQUEUED = "arabtoday/distributed/requests_requeued"
 TAKEN_OVER = "arabtoday/distributed/claims_taken_over"
 REDIS_ERROR = "arabtoday/errors/redis"
 SCHEDULER_PATH = "arabtoday.distributed.SharedScheduler"
+ADDON_PRIORITY = SETTINGS_PRIORITIES["addon"]
 RUN_ORDER = 160  # after the state (100) and the ledger (110): it reads both
 
 # KEYS: queue, this worker's taken hash. Pops the best request and registers it as taken, in one
@@ -125,7 +127,8 @@ class DistributedAddon:
         feeds = settings.getdict("FEEDS")
         if default_feed in feeds and "%(worker)s" not in default_feed:  # one file per worker
             feeds[default_feed.replace(".jsonl", "-%(worker)s.jsonl")] = feeds.pop(default_feed)
-            settings.set("FEEDS", feeds, priority="addon")
+            # at the priority the default was given (the crawl command's): an add-on's would lose to it
+            settings.set("FEEDS", feeds, priority=max(settings.getpriority("FEEDS") or 0, ADDON_PRIORITY))
         # a key added to the component dict itself: setting the whole dict at the add-on's priority
         # would lose to the project's EXTENSIONS and silently leave the run without its bookkeeping
         settings["EXTENSIONS"].set("arabtoday.distributed.DistributedRun", RUN_ORDER, priority="addon")
