@@ -208,6 +208,7 @@ def accounting_of(report: dict[str, object]) -> tuple[int, int]:
     else the raw stats."""
     accounting = report.get("accounting")
     if isinstance(accounting, dict):
+        assert accounting["difference"] == 0, accounting
         return int(accounting["requested"]), int(accounting["sum"])
     stats = report["stats"]
     assert isinstance(stats, dict)
