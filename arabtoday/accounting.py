@@ -86,6 +86,19 @@ class Ledger:
         self.open[article_id] = url
         self.stats.inc_value(REQUESTED)
 
+    def hand_off(self, article_id: str) -> None:
+        """The request went into a queue shared with other workers (distributed mode): its account
+        moves with it, to the worker that takes it out (:meth:`take_on`)."""
+        if self.open.pop(article_id, None) is not None:
+            self.stats.inc_value(REQUESTED, -1)
+
+    def take_on(self, article_id: str, url: str) -> None:
+        """This worker took an article request out of the shared queue: the account is its own now,
+        even if it had closed one for the id (found the address after another worker queued it),
+        since this is the fetch whose outcome counts."""
+        self.decided.discard(article_id)
+        self.requested(article_id, url)
+
     def is_open(self, article_id: str | None) -> bool:
         return article_id is not None and article_id in self.open
 

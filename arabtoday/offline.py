@@ -87,10 +87,6 @@ def run_pipelines(items: Iterable[Any], settings: BaseSettings, stats: DictStats
                 stats.inc_value(f"arabtoday/articles/{bucket}/{reason}")
                 logger.info("%s: %s", bucket, exc)
                 continue
-            except Exception as exc:  # noqa: BLE001 - one page's pipeline failure is counted; the others go on
-                stats.inc_value("arabtoday/errors/pipeline")
-                logger.error("a pipeline failed on %r: %s: %s", item, type(exc).__name__, exc)
-                continue
             yield result
     finally:
         loop.run_until_complete(manager.close_spider_async())

@@ -482,7 +482,8 @@ class RunReport:
         self.aggregates = Aggregates()
         self.error_lines = ErrorLineCounter(crawler.stats)
         # a worker of a distributed crawl settles requests other workers made, and the reverse
-        self.accounting_checked = not self.settings.get("ARABTODAY_REDIS_URL")
+        # distributed workers too: article accounts move with their requests through the shared queue
+        self.accounting_checked = True
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunReport:

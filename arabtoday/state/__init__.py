@@ -200,7 +200,8 @@ def open_store(settings: Any) -> StateStore:
     if redis_url:
         from arabtoday.state.redis import RedisStore
 
-        return RedisStore(redis_url, fingerprinter, settings.get("ARABTODAY_REDIS_PREFIX"))
+        return RedisStore(redis_url, fingerprinter, settings.get("ARABTODAY_REDIS_PREFIX"),
+                          timeout=settings.getfloat("ARABTODAY_REDIS_TIMEOUT"))
     from arabtoday.state.sqlite import SqliteStore
 
     directory = settings.get("ARABTODAY_STATE_DIR")

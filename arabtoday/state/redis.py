@@ -1,36 +1,59 @@
 """The shared state for distributed crawls: one Redis for every worker.
 
 Same operations as the SQLite store, each atomic on the server: claiming an
-article id for this run (``SADD``), and the duplicate check-and-insert (a Lua
-script: exact hash, LSH bands, signature comparison and insert happen as one
-step, so two workers holding two copies of one story can never both pass).
+article id for this run (a lease, :data:`CLAIM_RUN`), and the duplicate
+check-and-insert (a Lua script: exact hash, LSH bands, signature comparison
+and insert happen as one step, so two workers holding two copies of one story
+can never both pass).
+
+Redis is the system of record here, so the store refuses to start on a server
+that may evict our keys (see :func:`check_eviction_policy`: an evicted
+``{p}:articles`` entry is an article emitted again, an evicted index entry a
+duplicate let through, both silent). Every call has a socket timeout
+(``ARABTODAY_REDIS_TIMEOUT``) and no hidden retries, so that a lost server is
+an error within a known time, never a hang.
 
 Keys (``ARABTODAY_REDIS_PREFIX``, default ``arabtoday``):
 
 =============================  ==================================================
-``{p}:articles``               hash: id -> ``status|content_hash|lastmod|checked``
+``{p}:articles``               hash: id -> ``status|content_hash|lastmod|checked|extractor``
 ``{p}:exact``                  hash: ``lang:content_hash`` -> id
 ``{p}:bands``                  hash: LSH band key -> first id with that band
 ``{p}:sig``                    hash: id -> MinHash signature (bytes)
-``{p}:outputs``                hash: ``host:path`` -> committed byte offset
-``{p}:run``                    set: ids claimed in the current run (reset by the seeder)
-``{p}:requests``, ``{p}:dupefilter``  scrapy-redis' shared queue and request filter
-``{p}:activity``               time of the last response any worker received
+``{p}:outputs``                hash: ``host:path`` -> committed byte offset and writer pid
+``{p}:params``                 the fingerprint parameters the index was built with
+``{p}:run``                    hash: id -> worker holding its claim in the current run (reset by the seeder)
+``{p}:alive:<worker>``         exists while the worker lives (expires unless its heartbeat refreshes it)
 =============================  ==================================================
+
+The run's bookkeeping keys (shared queue, request filter, busy and in-flight
+keys) belong to :mod:`arabtoday.distributed`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
-import time
 from datetime import datetime, timezone
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from arabtoday.dates import iso
 from arabtoday.dedup import Fingerprint, Fingerprinter
+from arabtoday.outcome import ExitStatus, StartError
 from arabtoday.state import Emitted, Seen, StateStore, Status
+
+logger = logging.getLogger(__name__)
+DEFAULT_TIMEOUT = 30.0  # ARABTODAY_REDIS_TIMEOUT's default, for callers that pass none
+# The one policy under which Redis never evicts our keys. The volatile-* ones spare the state (no TTL)
+# but may evict a live worker's ``alive`` key (it has one): the others would take its claims over and
+# emit its articles a second time.
+SAFE_EVICTION_POLICY = "noeviction"
+ALIVE_KEY = "alive:{worker}"
+SEP = "|"  # between the fields of an {p}:articles value
 
 # KEYS: exact, bands, sig   ARGV: id, exact_field, signature, threshold, nbands, band1..bandN
 CLAIM_INDEX = """
@@ -61,7 +84,6 @@ for i = 1, nbands do redis.call('HSETNX', KEYS[2], ARGV[5 + i], id) end
 redis.call('HSET', KEYS[3], id, sig)
 return false
 """
-SEP = "|"
 
 
 def _pack(status: Status, content_hash: str | None, lastmod: str | None, checked: str | None,
@@ -74,18 +96,97 @@ def _unpack(value: str) -> Seen:
     return Seen(Status(int(status)), content_hash or None, lastmod or None, checked or None, extractor or None)
 
 
+# KEYS: run hash, alive-key prefix   ARGV: id, this worker.
+# 1: claimed now; 2: taken over from a worker that is gone; 0: held by a live worker, by us already,
+# or settled (emitted and committed: the claim is final, whoever holds it now).
+CLAIM_RUN = """
+local DONE = '!'
+local owner = redis.call('HGET', KEYS[1], ARGV[1])
+if not owner then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+if owner == ARGV[2] or string.sub(owner, 1, 1) == DONE then return 0 end
+if redis.call('EXISTS', KEYS[2] .. owner) == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 2
+"""
+CLAIMED, TAKEN_OVER = 1, 2
+# KEYS: run hash   ARGV: this worker, ids. Claims of ours whose records are committed become final:
+# no one takes them over once we are gone. Only our own: records recovered from an older run's file
+# must not settle claims of this run.
+SETTLE_CLAIMS = """
+for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then redis.call('HSET', KEYS[1], ARGV[i], '!' .. ARGV[1]) end
+end
+"""
+
+
+def worker_name() -> str:
+    """This process's name among the workers (the spider's ``%(worker)s`` is the same)."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def connect(url: str, timeout: float) -> redis.Redis:
+    """A client whose every call gives up after ``timeout`` seconds, without silent retries:
+    the caller decides what a failure means (the run's heartbeat gives a lost server its grace)."""
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                retry=Retry(NoBackoff(), 0))
+
+
+def check_eviction_policy(client: redis.Redis, where: str) -> None:
+    """Refuse a server that may evict our keys (anything but ``noeviction``); a server that hides
+    ``CONFIG`` (managed Redis) gets a warning, since only its operator can tell."""
+    try:
+        policy = client.config_get("maxmemory-policy").get("maxmemory-policy")
+    except redis.ResponseError as exc:
+        logger.warning("cannot read maxmemory-policy of %s (%s): make sure it is noeviction: "
+                       "an evicted key means articles emitted twice", where, exc)
+        return
+    if isinstance(policy, bytes):
+        policy = policy.decode()
+    if policy != SAFE_EVICTION_POLICY:
+        raise StartError(f"Redis at {where} has maxmemory-policy {policy}: it may evict the crawl's state "
+                         "(articles emitted twice, duplicates let through); set it to noeviction "
+                         "(redis-cli CONFIG SET maxmemory-policy noeviction, and in redis.conf)",
+                         ExitStatus.STATE_UNUSABLE)
+
+
 class RedisStore(StateStore):
-    def __init__(self, url: str, fingerprinter: Fingerprinter, prefix: str | None = None) -> None:
+    """The state in Redis; ``timeout`` is ``ARABTODAY_REDIS_TIMEOUT`` (seconds per call)."""
+
+    def __init__(self, url: str, fingerprinter: Fingerprinter, prefix: str | None = None,
+                 timeout: float | None = None) -> None:
         self.fingerprinter = fingerprinter
         self.prefix = prefix or "arabtoday"
-        self.r = redis.Redis.from_url(url, decode_responses=False)
-        self.r.ping()  # fail at start-up, with redis' own message, when the server cannot be reached
+        self.worker = worker_name()
+        self.taken_over = 0  # claims of dead workers taken over by this one (read by the run's bookkeeping)
+        self._url = url
+        self.r = connect(url, timeout or DEFAULT_TIMEOUT)
+        where = _where(url)
+        try:
+            self.r.ping()
+        except redis.RedisError as exc:
+            raise StartError(f"Redis at {where} is unreachable: {exc}", ExitStatus.WRITE_FAILED) from None
+        check_eviction_policy(self.r, where)
         self.host = socket.gethostname()
-        self._claim = self.r.register_script(CLAIM_INDEX)
+        self._register_scripts()
         self._check_params()
 
     def key(self, name: str) -> str:
         return f"{self.prefix}:{name}"
+
+    def use_timeout(self, seconds: float) -> None:
+        """Bound every later call by ``seconds`` (``ARABTODAY_REDIS_TIMEOUT``), for a store opened
+        without it: a new client replaces the old one."""
+        old, self.r = self.r, connect(self._url, seconds)
+        old.close()
+        self._register_scripts()
+
+    def _register_scripts(self) -> None:
+        self._claim = self.r.register_script(CLAIM_INDEX)
+        self._claim_run = self.r.register_script(CLAIM_RUN)
+        self._settle = self.r.register_script(SETTLE_CLAIMS)
 
     def _check_params(self) -> None:
         from arabtoday.state.sqlite import SCHEMA_VERSION, StateMismatch
@@ -119,6 +220,8 @@ class RedisStore(StateStore):
                                                           rec.crawled_at or _now(), rec.extractor_version))
         if path is not None and offset is not None:
             pipe.hset(self.key("outputs"), f"{self.host}:{path}", f"{offset}|{os.getpid()}")
+        if records:
+            self._settle(keys=[self.key("run")], args=[self.worker, *(rec.id for rec in records)], client=pipe)
         pipe.execute()
 
     def claim_index(self, article_id: str, fp: Fingerprint) -> tuple[str, str] | None:
@@ -131,7 +234,15 @@ class RedisStore(StateStore):
         return kind.decode(), other.decode()
 
     def claim_run(self, article_id: str) -> bool:
-        return bool(self.r.sadd(self.key("run"), article_id))
+        """A lease, not a mark: the claim of a worker that is gone (its ``alive`` key expired)
+        passes to the worker that reaches the article again, so a killed worker's articles are
+        not lost for the run; a live worker's claim holds."""
+        result = int(self._claim_run(keys=[self.key("run"), self.key(ALIVE_KEY.format(worker=""))],
+                                     args=[article_id, self.worker]))
+        if result == TAKEN_OVER:
+            self.taken_over += 1
+            logger.warning("%s: claim of a worker that is gone taken over", article_id)
+        return result in (CLAIMED, TAKEN_OVER)
 
     def register_output(self, path: str, offset: int) -> None:
         self.r.hset(self.key("outputs"), f"{self.host}:{path}", f"{offset}|{os.getpid()}")
@@ -145,26 +256,15 @@ class RedisStore(StateStore):
                 found.append((key[len(mine):].decode(), int(offset), int(pid or 0)))
         return found
 
-    # -- the distributed crawl's own bookkeeping -------------------------------------------------------------------
-
-    def reset_run(self) -> None:
-        """The seeder starts a new run: empty the shared queue, request filter and run claims."""
-        self.r.delete(self.key("requests"), self.key("dupefilter"), self.key("run"))
-        self.touch()
-
-    def touch(self) -> None:
-        self.r.set(self.key("activity"), time.time())
-
-    def seconds_since_activity(self) -> float:
-        value = self.r.get(self.key("activity"))
-        return time.time() - float(value) if value else float("inf")
-
-    def queue_length(self) -> int:
-        return int(self.r.zcard(self.key("requests")))
-
     def close(self) -> None:
         self.r.close()
 
 
 def _now() -> str:
     return iso(datetime.now(timezone.utc))
+
+
+def _where(url: str) -> str:
+    """The server's address for messages, without a password the URL may carry."""
+    parts = redis.connection.parse_url(url)
+    return f"{parts.get('host', parts.get('path', '?'))}:{parts.get('port', 6379)}"
