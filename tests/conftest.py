@@ -9,6 +9,7 @@ behaviour it should exercise hides the bug."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -245,7 +246,7 @@ def start_crawl(base: str, output: Path, *args: str, settings: dict[str, str] | 
                             env={**os.environ, **(env or {})})
 
 
-def finish_crawl(proc: subprocess.Popen[str], output: Path, settings: dict[str, str] | None = None,
+def finish_crawl(proc: subprocess.Popen[str], output: Path, report: Path | None = None,
                  timeout: float = 300, started: float | None = None) -> CrawlResult:
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
@@ -254,18 +255,21 @@ def finish_crawl(proc: subprocess.Popen[str], output: Path, settings: dict[str, 
         stdout, stderr = proc.communicate()
         tail = (stdout + stderr)[-3000:]
         raise AssertionError(f"the crawl did not end within {timeout} s; log tail:\n{tail}") from None
-    return read_result(proc.returncode, output, stdout, stderr, settings=settings, started=started)
+    return read_result(proc.returncode, output, stdout, stderr, report=report, started=started)
 
 
-def read_result(returncode: int, output: Path, stdout: str, stderr: str, *, settings: dict[str, str] | None = None,
+def read_result(returncode: int, output: Path, stdout: str, stderr: str, *, report: Path | None = None,
                 started: float | None = None) -> CrawlResult:
+    """The crawl's records and its report: ``report`` when given, else ``<output>.report.json``."""
     result = CrawlResult(returncode, output, stdout + stderr, stdout=stdout, stderr=stderr,
                          seconds=time.monotonic() - started if started else 0.0)
     # kept next to the output, for whoever reads a failure: the assertion shows only a tail
-    output.with_name(output.name + ".crawl.log").write_text(result.log, "utf-8")
+    # (unless the output's directory is unusable on purpose: the tests of unwritable outputs)
+    with contextlib.suppress(OSError):
+        output.with_name(output.name + ".crawl.log").write_text(result.log, "utf-8")
     if output.exists() and output.is_file():
         result.records = read_jsonl(output)
-    report = Path((settings or {}).get("ARABTODAY_REPORT_PATH") or output.with_name(output.name + ".report.json"))
+    report = report or output.with_name(output.name + ".report.json")
     if report.exists():
         result.report = json.loads(report.read_text("utf-8"))
     return result
@@ -273,13 +277,16 @@ def read_result(returncode: int, output: Path, stdout: str, stderr: str, *, sett
 
 def crawl(base: str, output: Path, *args: str, settings: dict[str, str] | None = None,
           timeout: float = 300, env: dict[str, str] | None = None, outputs: Sequence[str] | None = None,
-          server: Server | None = None) -> CrawlResult:
+          server: Server | None = None, report: Path | None = None) -> CrawlResult:
     """``scrapy crawl arabtoday -a base_url=BASE -O OUTPUT`` in a subprocess, its output and report
-    read back (and, given ``server``, the requests that server saw during the crawl)."""
+    read back (``report``: written there with ``ARABTODAY_REPORT_PATH``, else beside the output),
+    and, given ``server``, the requests that server saw during the crawl."""
     before = len(server.requests()) if server else 0
     started = time.monotonic()
+    if report is not None:
+        settings = {**(settings or {}), "ARABTODAY_REPORT_PATH": str(report)}
     proc = start_crawl(base, output, *args, settings=settings, outputs=outputs, env=env)
-    result = finish_crawl(proc, output, settings, timeout, started)
+    result = finish_crawl(proc, output, report, timeout, started)
     if server is not None:
         result.requests = server.requests()[before:]
     return result

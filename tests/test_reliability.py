@@ -241,7 +241,7 @@ def test_unreachable_site_exits_6_quickly(tmp_path: Path, base: str) -> None:
 def test_stdout_output_yields_records_and_no_seek_error(snapshot_server: Server, tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     result = crawl(snapshot_server.base, tmp_path / "unused.jsonl", "lang=ar", outputs=["-o", "-:jsonl"],
-                   settings={"ARABTODAY_REPORT_PATH": str(report)})
+                   report=report)
     assert "Illegal seek" not in result.log, result.tail()
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert {r["id"] for r in records} == {k for k in originals(snapshot_server.base) if k.startswith("ar-")}
@@ -253,9 +253,8 @@ def test_stdout_output_yields_records_and_no_seek_error(snapshot_server: Server,
 
 def test_output_not_writable_exits_4_with_report(snapshot_server: Server, tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    settings = {"ARABTODAY_REPORT_PATH": str(report)}
     result = crawl(snapshot_server.base, tmp_path / "unused.jsonl", "lang=ar", outputs=["-O", "/dev/full:jsonl"],
-                   settings=settings)
+                   report=report)
     assert report.exists(), "the report is written even when the output is not"
     assert result.stats.get("arabtoday/errors/output", 0) >= 1, result.stats
     assert "Traceback" not in result.log, result.tail()
@@ -311,7 +310,7 @@ def test_second_run_on_the_same_state_refuses_to_start(slow_site: Server, tmp_pa
     wait_for_article_requests(slow_site, before, 1, first)
     second = crawl(slow_site.base, tmp_path / "run2.jsonl", "lang=ar", settings=settings, timeout=60)
     still_running = first.poll() is None
-    first_result = finish_crawl(first, tmp_path / "run1.jsonl", settings, timeout=120, started=started)
+    first_result = finish_crawl(first, tmp_path / "run1.jsonl", timeout=120, started=started)
     assert second.returncode == 7, f"exit {second.returncode}:\n{second.tail()}"
     assert "Traceback" not in second.log, second.tail()
     assert second.records == []
@@ -328,7 +327,7 @@ def test_sigterm_exits_143_with_whole_output_and_report(slow_site: Server, tmp_p
     proc = start_crawl(slow_site.base, output, "lang=en", settings=settings)
     wait_for_article_requests(slow_site, before, 4, proc)
     proc.send_signal(signal.SIGTERM)
-    result = finish_crawl(proc, output, settings, timeout=90, started=started)
+    result = finish_crawl(proc, output, timeout=90, started=started)
     assert result.returncode == 143, f"exit {result.returncode}:\n{result.tail()}"
     assert output.exists(), "the output file is whole, even if empty"
     assert len(result.records) < len({k for k in originals(slow_site.base) if k.startswith("en-")})
@@ -381,16 +380,16 @@ def read_ids(path: Path) -> list[str]:
 ])
 def test_every_output_format_advances_the_state(snapshot_server: Server, tmp_path: Path, first_feeds: list[str],
                                                  second_feed: str) -> None:
-    settings = {"ARABTODAY_STATE_DIR": str(tmp_path / "state"), "ARABTODAY_REPORT_PATH": str(tmp_path / "r1.json")}
+    settings = {"ARABTODAY_STATE_DIR": str(tmp_path / "state")}
     arabic = {k for k in originals(snapshot_server.base) if k.startswith("ar-")}
     outputs = [opt for name in first_feeds for opt in ("-o", str(tmp_path / name))]
-    first = crawl(snapshot_server.base, tmp_path / "r1", "lang=ar", outputs=outputs, settings=settings)
+    first = crawl(snapshot_server.base, tmp_path / "r1", "lang=ar", outputs=outputs, settings=settings,
+                  report=tmp_path / "r1.json")
     assert first.returncode == 0, first.tail()
     for name in first_feeds:
         assert sorted(read_ids(tmp_path / name)) == sorted(arabic), name
-    settings["ARABTODAY_REPORT_PATH"] = str(tmp_path / "r2.json")
     second = crawl(snapshot_server.base, tmp_path / "r2", "lang=ar", outputs=["-o", str(tmp_path / second_feed)],
-                   settings=settings, server=snapshot_server)
+                   settings=settings, server=snapshot_server, report=tmp_path / "r2.json")
     assert second.returncode == 0, second.tail()
     assert article_requests(second.requests) == [], "the first run's state said every article is done"
     assert read_ids(tmp_path / second_feed) == []
