@@ -150,11 +150,18 @@ def encode_record(item: Any, fields: tuple[str, ...] = EXPORT_FIELDS) -> bytes:
 class DurableMixin:
     """Durability and announcements, shared by every format.
 
+    Scrapy builds every exporter with :meth:`from_crawler`: the fsync cadence comes from
+    ``ARABTODAY_FSYNC_EVERY`` unless the feed's options give one.
+
     ``whole_document``: records become valid output only when the document is
     closed (JSON array, XML), so they are announced then. ``journal``: the format
     can be replayed by recovery (JSON Lines), so its file is announced with
     ``OUTPUT_OPENED`` and every announcement carries the committed offset.
     """
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, file: IO[bytes], **kwargs: Any) -> Any:
+        return cls(file, crawler=crawler, fsync_every=_fsync_every(crawler, kwargs), **kwargs)  # type: ignore[call-arg]
 
     whole_document = False
     journal = False
@@ -254,10 +261,6 @@ class DurableJsonLinesExporter(DurableMixin, BaseItemExporter):
         super().__init__(dont_fail=True, **kwargs)
         self._init_durable(file, crawler, fsync_every)
 
-    @classmethod
-    def from_crawler(cls, crawler: Any, file: IO[bytes], **kwargs: Any) -> DurableJsonLinesExporter:
-        return cls(file, crawler=crawler, fsync_every=_fsync_every(crawler, kwargs), **kwargs)
-
     def start_exporting(self) -> None:
         self._open_journal()
 
@@ -287,10 +290,6 @@ class DurableCsvExporter(DurableMixin, CsvItemExporter):
         kwargs["encoding"] = "utf-8"
         super().__init__(file, **kwargs)
         self._init_durable(file, crawler, fsync_every)
-
-    @classmethod
-    def from_crawler(cls, crawler: Any, file: IO[bytes], **kwargs: Any) -> DurableCsvExporter:
-        return cls(file, crawler=crawler, fsync_every=_fsync_every(crawler, kwargs), **kwargs)
 
     def serialize_field(self, field: Any, name: str, value: Any) -> Any:
         return field.get("serializer", _json_list)(value)
@@ -329,10 +328,6 @@ class DurableJsonExporter(_DocumentMixin, JsonItemExporter):
         super().__init__(file, **kwargs)
         self._init_durable(file, crawler, fsync_every)
 
-    @classmethod
-    def from_crawler(cls, crawler: Any, file: IO[bytes], **kwargs: Any) -> DurableJsonExporter:
-        return cls(file, crawler=crawler, fsync_every=_fsync_every(crawler, kwargs), **kwargs)
-
     def start_exporting(self) -> None:
         self._guard(super().start_exporting)
 
@@ -357,10 +352,6 @@ class DurableXmlExporter(_DocumentMixin, XmlItemExporter):
         kwargs["encoding"] = "utf-8"
         super().__init__(file, **kwargs)
         self._init_durable(file, crawler, fsync_every)
-
-    @classmethod
-    def from_crawler(cls, crawler: Any, file: IO[bytes], **kwargs: Any) -> DurableXmlExporter:
-        return cls(file, crawler=crawler, fsync_every=_fsync_every(crawler, kwargs), **kwargs)
 
     def start_exporting(self) -> None:
         self._guard(super().start_exporting)
