@@ -11,13 +11,13 @@ import pty
 import re
 import struct
 import subprocess
-import sys
 import termios
 import threading
 from pathlib import Path
 
 import pytest
 
+from arabtoday.commandline import crawl_command
 from arabtoday.progress import RateMeter, Snapshot, bar_wanted, eta_seconds, format_line, snapshot
 from conftest import FAST, ROOT, Server, crawl
 
@@ -111,10 +111,8 @@ def test_progress_off_when_the_setting_is_zero(snapshot_server: Server, tmp_path
 
 def crawl_on_a_terminal(base: str, output: Path, env: dict[str, str]) -> str:
     """``scrapy crawl`` with stdout and stderr on a pseudo-terminal, as a person at a terminal runs it."""
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={base}", "-O", str(output)]
     settings = {**FAST, **SLOW, "ARABTODAY_PROGRESS_SECONDS": "1", "ARABTODAY_STATE_DIR": str(output.parent / "s")}
-    for name, value in settings.items():
-        cmd += ["-s", f"{name}={value}"]
+    cmd = crawl_command(base, output, settings=settings)
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *TERMINAL_SIZE, 0, 0))  # a new pty is 0x0
     proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env)

@@ -19,6 +19,7 @@ import pytest
 from scrapy import Request
 
 from arabtoday import report as report_module
+from arabtoday.commandline import crawl_command
 from arabtoday.offline import DictStats
 from arabtoday.outcome import ExitStatus
 from arabtoday.report import (
@@ -378,12 +379,9 @@ def test_report_that_cannot_be_written_is_one_error_line_and_exit_status_4(
 @pytest.mark.e2e
 def test_report_is_written_when_the_run_is_interrupted(tmp_path: Path, snapshot_server: Server) -> None:
     out = tmp_path / "out.jsonl"
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a", f"base_url={snapshot_server.base}",
-           "-O", str(out)]
     slow = {**FAST, "DOWNLOAD_DELAY": "0.3", "CONCURRENT_REQUESTS": "1", "LOG_LEVEL": "DEBUG",
             "ARABTODAY_STATE_DIR": str(tmp_path / "s")}  # DEBUG: the "Crawled" lines tell how far it got
-    for name, value in slow.items():
-        cmd += ["-s", f"{name}={value}"]
+    cmd = crawl_command(snapshot_server.base, out, settings=slow)
     log = tmp_path / "crawl.log"
     with log.open("w") as fh:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT)
