@@ -211,3 +211,32 @@ def test_title_escaped_twice_by_the_cms_is_decoded() -> None:
             + "The coach said the team had nothing to lose before the last match of the season. " * 4
             + "</p></body></html>")
     assert extract(html, f"{SITE}/en/sports/91")["title"] == 'Trainer: "Nothing to lose"'
+
+
+def test_layouts_are_versions_chosen_by_the_day_a_page_was_published() -> None:
+    """Two generations that both prove a page (a redesign kept the class names): the one whose
+    validity covers the page's publication day is chosen, the current one for newer pages."""
+    import dataclasses
+    from datetime import date
+
+    from arabtoday.extraction import choose_parser
+    from arabtoday.extraction import selectors as S
+    from arabtoday.extraction.page import Page
+    from arabtoday.extraction.parsers import LAYOUT_PARSERS, ArticleV1
+
+    class Retired(ArticleV1):
+        layout = dataclasses.replace(S.ARTICLE_V1, name="article-v0", valid_until=date(2016, 12, 31))
+        name = "article-v0"
+
+    page = next((SNAPSHOT / "en" / "middle-east" / "104257").glob("*/index.html")).read_text("utf-8")
+
+    def published(day: str) -> Page:
+        meta = f'<meta property="article:published_time" content="{day}T08:00:00+00:00">'
+        return Page(page.replace("</head>", meta + "</head>", 1), "https://www.arabstoday.net/en/middle-east/104257/x")
+
+    both = (*LAYOUT_PARSERS, Retired)
+    assert choose_parser(published("2017-10-15"), both) is ArticleV1  # after the old layout's last day
+    assert choose_parser(published("2015-03-01"), both) is Retired  # in its time
+    assert choose_parser(Page(page, "https://www.arabstoday.net/en/middle-east/104257/x"), both) is ArticleV1
+    assert choose_parser(published("2015-03-01")) is ArticleV1  # only the current layout is known
+    assert [p.layout.name for p in LAYOUT_PARSERS] == [layout.name for layout in S.LAYOUTS]

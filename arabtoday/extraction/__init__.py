@@ -9,7 +9,7 @@ Both raise :class:`NotAnArticle` for pages that must never become records
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +17,7 @@ from arabtoday.cleaning import clean
 from arabtoday.extraction.cascade import is_fallback
 from arabtoday.extraction.html import Decoded, decode_html
 from arabtoday.extraction.page import Page
-from arabtoday.extraction.parsers import LAYOUT_PARSERS, ArticleParser, FallbackParser
+from arabtoday.extraction.parsers import LAYOUT_PARSERS, ArticleParser, FallbackParser, LayoutParser, PageMetadata
 from arabtoday.items import EXPORT_FIELDS, Article, RawArticle
 from arabtoday.urls import article_ref, strip_tracking
 
@@ -48,11 +48,23 @@ def as_record(article: Article) -> dict[str, Any]:
     return record
 
 
-def choose_parser(page: Page) -> type[ArticleParser]:
-    for parser in LAYOUT_PARSERS:
-        if parser.matches(page):
+def choose_parser(page: Page, parsers: tuple[type[LayoutParser], ...] = LAYOUT_PARSERS) -> type[ArticleParser]:
+    """The layout that proves the page is its own; when several do (a redesign kept the old class
+    names), the one whose time the page was published in, as Fundus picks parser versions: layouts
+    in order of ``valid_until`` (the current one, ``None``, last), the first still valid on the
+    page's publication day. No layout proves it: the fallback."""
+    proven = [parser for parser in parsers if parser.matches(page)]
+    if len(proven) <= 1:
+        return proven[0] if proven else FallbackParser
+    published = PageMetadata(page).meta_published()
+    by_age = sorted(proven, key=lambda p: (p.layout.valid_until is None, p.layout.valid_until or date.max))
+    if published is None:
+        return by_age[-1]
+    for parser in by_age:
+        until = parser.layout.valid_until
+        if until is None or published.date() <= until:
             return parser
-    return FallbackParser
+    return by_age[-1]
 
 
 def parse_page(html: str, url: str, page: Page | None = None) -> RawArticle:

@@ -416,4 +416,13 @@ class FallbackParser(ArticleParser):
         return self.meta_tags()
 
 
-LAYOUT_PARSERS: tuple[type[LayoutParser], ...] = (ArticleV1,)
+class PageMetadata(MetadataMixin):
+    """The metadata of a page alone (its publication time), before any parser is chosen."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+
+# One parser class per Layout of selectors.LAYOUTS (a layout without its parser fails at import).
+_PARSER_OF_LAYOUT: dict[str, type[LayoutParser]] = {parser.layout.name: parser for parser in (ArticleV1,)}
+LAYOUT_PARSERS: tuple[type[LayoutParser], ...] = tuple(_PARSER_OF_LAYOUT[layout.name] for layout in S.LAYOUTS)

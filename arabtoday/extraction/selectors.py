@@ -1,8 +1,9 @@
 """Every selector the crawler knows, in one place.
 
-After a redesign, this is the file to edit (see README, "Adapting to a
-redesign"): add a new ``Layout`` with the new class names, give the old one a
-``valid_until`` date, and add a golden page for it under
+After a redesign, this is the file to edit (see README, "After a redesign"):
+add a new ``Layout`` with the new class names to ``LAYOUTS``, give the old one a
+``valid_until`` date (``choose_parser`` picks, among the layouts that prove a
+page, the one valid on its publication day), and add a golden page for it under
 ``tests/fixtures/golden/``. Pages whose layout no selector matches still come
 out through the metadata + generic fallback, counted in the run report.
 """
