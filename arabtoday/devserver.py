@@ -521,3 +521,37 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+@dataclass
+class RunningServer:
+    """A dev server started in the background, with the log of every request it answered."""
+
+    root: Path
+    base: str
+    log: Path
+    proc: subprocess.Popen[bytes]
+
+    def requests(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.log.read_text("utf-8").splitlines() if line.strip()]
+
+    @property
+    def hostport(self) -> str:
+        """``host:port`` as a client names this server in its Host header."""
+        return self.base.split("://", 1)[1]
+
+    @property
+    def port(self) -> int:
+        return int(self.base.rsplit(":", 1)[1])
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def start_server(root: Path, workdir: Path, bind: str = DEFAULT_BIND) -> RunningServer:
+    """The dev server on ``bind`` (any 127.0.0.0/8 address: a second "host" on loopback)."""
+    log = workdir / f"server-{os.getpid()}-{time.monotonic_ns()}.log"
+    proc, base = start_in_background(root, workdir, log, bind=bind)
+    log.touch()
+    return RunningServer(root, base, log, proc)

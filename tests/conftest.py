@@ -27,7 +27,8 @@ import pytest
 
 from arabtoday.commandline import NO_POLITENESS
 from arabtoday.commandline import crawl_command as build_crawl_command
-from arabtoday.devserver import DEFAULT_BIND, start_in_background
+from arabtoday.devserver import RunningServer as Server
+from arabtoday.devserver import start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT / "snapshot" / "www"
@@ -68,30 +69,6 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-@dataclass
-class Server:
-    root: Path
-    base: str
-    log: Path
-    proc: subprocess.Popen[bytes]
-
-    def requests(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.log.read_text("utf-8").splitlines() if line.strip()]
-
-    @property
-    def hostport(self) -> str:
-        """``host:port`` as a client names this server in its Host header."""
-        return self.base.split("://", 1)[1]
-
-    @property
-    def port(self) -> int:
-        return int(self.base.rsplit(":", 1)[1])
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -106,14 +83,6 @@ def wait_until(ready: Callable[[], bool], proc: subprocess.Popen[bytes], what: s
             proc.kill()
             raise RuntimeError(f"{what} did not start")
         time.sleep(0.05)
-
-
-def start_server(root: Path, workdir: Path, bind: str = DEFAULT_BIND) -> Server:
-    """The dev server on ``bind`` (any 127.0.0.0/8 address: a second "host" on loopback)."""
-    log = workdir / f"server-{os.getpid()}-{time.monotonic_ns()}.log"
-    proc, base = start_in_background(root, workdir, log, bind=bind)
-    log.touch()
-    return Server(root, base, log, proc)
 
 
 def copy_site(dest: Path) -> Path:
