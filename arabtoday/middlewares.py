@@ -28,9 +28,9 @@ from twisted.internet.error import DNSLookupError
 
 from arabtoday.params import params_of
 from arabtoday.scope import Scope
+from arabtoday.stats import Stat
 
 logger = logging.getLogger(__name__)
-BLOCKED = "arabtoday/blocked/{why}"
 # retried once: they rarely pass on a second try (Scrapy >= 2.14 wraps Twisted's errors in its own)
 QUICK_FAILURES = (DNSLookupError, TxConnectionRefusedError, CannotResolveHostError, DownloadConnectionRefusedError)
 QUICK_FAILURE_RETRIES = 1
@@ -86,7 +86,7 @@ class ScopeMiddleware:
         why = self.scope.why_not(request.url)
         if why is None:
             return
-        self.crawler.stats.inc_value(BLOCKED.format(why=why))
+        self.crawler.stats.inc_value(Stat.BLOCKED.format(why=why))
         origin = (request.meta.get("redirect_urls") or [None])[-1]
         if origin:
             logger.warning("blocked a redirect from %s to %s: %s", origin, request.url, why)

@@ -37,6 +37,7 @@ from arabtoday.ordering import OrderingHold
 from arabtoday.params import CrawlParams, params_of
 from arabtoday.state import StateStore, Status, is_real_edit
 from arabtoday.state.extension import StateExtension
+from arabtoday.stats import Stat
 from arabtoday.validation import problem_field, validate
 
 
@@ -74,12 +75,12 @@ class BoilerplatePipeline(Stage):
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, RawArticle):
             return item
-        self.stats.inc_value("arabtoday/pages/parsed")
-        self.stats.inc_value(f"arabtoday/extractor/{item.extractor}")
+        self.stats.inc_value(Stat.PAGES_PARSED)
+        self.stats.inc_value(Stat.EXTRACTOR.format(name=item.extractor))
         if is_fallback(item.extractor):
-            self.stats.inc_value("arabtoday/fallback/pages")
+            self.stats.inc_value(Stat.FALLBACK_PAGES)
         for field in item.fallback_fields:
-            self.stats.inc_value(f"arabtoday/fallback/field/{field}")
+            self.stats.inc_value(Stat.FALLBACK_FIELD.format(field=field))
         article = clean(item)
         article.lastmod = item.lastmod
         article.requested_id = item.requested_id
@@ -185,7 +186,7 @@ class ContentDedupPipeline(Stage):
         kind, original = match
         if self.emit_duplicates:
             item.duplicate_of = original
-            self.stats.inc_value(f"arabtoday/duplicates/flagged/{kind}")
+            self.stats.inc_value(Stat.DUPLICATE_FLAGGED.format(kind=kind))
             return item
         store.mark(item.id, Status.DUPLICATE, item.content_hash, item.lastmod)
         self.drop("duplicate", kind, item, f"copy of {original}")

@@ -1,6 +1,7 @@
-"""Names of the crawler's own stats and signals, all under ``arabtoday/``.
+"""Names of the crawler's stats that several modules share, all under ``arabtoday/``.
 
-Listed in the README; the run report is built from them.
+The full list, with meanings, is in the README ("Stats") and ``docs/CONTRACTS.md``;
+the article buckets' names live with the ledger (:mod:`arabtoday.accounting`).
 """
 
 from __future__ import annotations
@@ -8,23 +9,15 @@ from __future__ import annotations
 
 class Stat:
     PAGES_PARSED = "arabtoday/pages/parsed"
-    EXTRACTOR = "arabtoday/extractor/{name}"  # records by parser that produced the body
-    FALLBACK_PAGES = "arabtoday/fallback/pages"  # records whose body came from the fallback parser
+    PAGES_FLATTENED = "arabtoday/pages/flattened"  # pages nested deeper than the parser holds, re-read flat
+    EXTRACTOR = "arabtoday/extractor/{name}"  # records by the extractor that produced the body
+    FALLBACK_PAGES = "arabtoday/fallback/pages"  # records whose body came from a fallback candidate
     FALLBACK_FIELD = "arabtoday/fallback/field/{field}"  # fields filled from metadata, not selectors
-    EMITTED = "arabtoday/emitted/{lang}"
     EMITTED_NEW = "arabtoday/emitted/new"
     EMITTED_UPDATED = "arabtoday/emitted/updated"
-    DROPPED = "arabtoday/dropped/{reason}"
-    SKIPPED = "arabtoday/skipped/{reason}"
-    DUPLICATE = "arabtoday/duplicates/{kind}"  # same_id, exact, near
-    KNOWN_ADDRESS = "arabtoday/discovery/known"  # a link to an article already requested this run
+    SKIPPED = "arabtoday/skipped/{reason}"  # ``extract``: saved pages that are not articles
     ERROR = "arabtoday/errors/{kind}"
-    SOURCE_OK = "arabtoday/sources/{source}"  # feeds, sitemaps, listings read
     CHARSET_CORRECTED = "arabtoday/charset/corrected"
     FALLBACK_ALARM = "arabtoday/fallback/alarm"
-
-
-# The exporters' signals live in arabtoday.signals; named here too for the exporters that import them from here.
-from arabtoday.signals import OUTPUT_OPENED, RECORDS_DURABLE  # noqa: E402
-
-__all__ = ["OUTPUT_OPENED", "RECORDS_DURABLE", "Stat"]
+    BLOCKED = "arabtoday/blocked/{why}"  # requests refused by the scope rule or robots.txt
+    DUPLICATE_FLAGGED = "arabtoday/duplicates/flagged/{kind}"  # copies emitted with duplicate_of

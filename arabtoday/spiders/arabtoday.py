@@ -53,6 +53,7 @@ from arabtoday.params import BadArgument, CrawlParams
 from arabtoday.signals import ARTICLE_OUTCOME, ARTICLE_REQUESTED, LASTMOD_SEEN
 from arabtoday.state import should_fetch
 from arabtoday.state.extension import StateExtension
+from arabtoday.stats import Stat
 from arabtoday.urls import Classified, Kind, absolute, classify, sitemap_month
 
 logger = logging.getLogger(__name__)
@@ -352,13 +353,13 @@ class ArabTodaySpider(Spider):
             return
         decoded = decode_html(response.body, _content_type(response))
         if decoded.corrected:
-            self.stats.inc_value("arabtoday/charset/corrected")
+            self.stats.inc_value(Stat.CHARSET_CORRECTED)
             logger.warning("charset of %s declared as %s but decoded as %s", response.url, decoded.declared,
                            decoded.encoding)
         try:
             page = Page(decoded.text, response.url)
             if page.flattened:
-                self.stats.inc_value("arabtoday/pages/flattened")
+                self.stats.inc_value(Stat.PAGES_FLATTENED)
             raw = parse_page(decoded.text, response.url, page)
         except NotAnArticle as exc:
             if says_blocked(response.body):
@@ -401,7 +402,7 @@ class ArabTodaySpider(Spider):
         request = failure.request  # type: ignore[attr-defined]
         bucket, reason = article_failure(failure)
         if reason == "robots_forbidden":
-            self.stats.inc_value("arabtoday/blocked/robots")
+            self.stats.inc_value(Stat.BLOCKED.format(why="robots"))
             if request.meta.get("redirect_urls"):  # the site redirected it somewhere robots.txt forbids
                 logger.warning("blocked a redirect from %s to %s: robots", request.meta["redirect_urls"][-1],
                                request.url)
@@ -436,7 +437,7 @@ class ArabTodaySpider(Spider):
         if isinstance(failure.value, OutOfScope):
             return  # counted and logged by the scope check
         if kind == "robots":
-            self.stats.inc_value("arabtoday/blocked/robots")
+            self.stats.inc_value(Stat.BLOCKED.format(why="robots"))
         self.stats.inc_value(SOURCE_ERROR.format(kind=kind))
         logger.error("failed to fetch %s %s: %s", what, failure.request.url, kind)  # type: ignore[attr-defined]
 
