@@ -42,62 +42,45 @@ class Entry:
 
 
 class _Capped(io.RawIOBase):
-    """A byte stream that ends after ``limit`` bytes (``hit`` says it was cut there)."""
+    """A byte stream that ends after ``limit`` bytes (``hit`` says it was cut there). A compressed
+    stream that breaks mid-way ends there too (``broken``): what was read before stands."""
 
     def __init__(self, stream: IO[bytes], limit: int) -> None:
         self.stream, self.left, self.hit = stream, limit, False
+        self.broken: BaseException | None = None
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        if self.left <= 0:
-            self.hit = self.hit or bool(self.stream.read(1))
+        try:
+            if self.left <= 0:
+                self.hit = self.hit or bool(self.stream.read(1))
+                return 0
+            data = self.stream.read(min(len(buffer), self.left))
+        except (OSError, EOFError, zlib.error) as exc:
+            self.broken = exc
             return 0
-        data = self.stream.read(min(len(buffer), self.left))
         buffer[: len(data)] = data
         self.left -= len(data)
         return len(data)
 
 
-def _open_xml(body: bytes, max_bytes: int) -> _Capped:
-    """The document as a capped stream: gzip (``.xml.gz``) inflated on the fly, never whole."""
+def _open_xml(body: bytes, max_bytes: int) -> tuple[io.BufferedReader, _Capped]:
+    """The document as a capped stream (gzip, ``.xml.gz``, inflated on the fly, never whole), and
+    the cap that says whether it was reached. Its start is looked at, not consumed, for entity
+    declarations."""
     raw: IO[bytes] = io.BytesIO(body)
     if body[:2] == b"\x1f\x8b":
         raw = gzip.GzipFile(fileobj=raw)
-    stream = _Capped(raw, max_bytes)
-    try:
-        head = stream.read(ENTITY_SCAN_BYTES)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise BadXML(f"bad gzip: {exc}") from None
+    capped = _Capped(raw, max_bytes)
+    stream = io.BufferedReader(capped, buffer_size=ENTITY_SCAN_BYTES)
+    head = stream.peek(ENTITY_SCAN_BYTES)[:ENTITY_SCAN_BYTES]
+    if capped.broken is not None and not head:
+        raise BadXML(f"bad gzip: {capped.broken}")
     if _ENTITY_DECL.search(head):
         raise BadXML("declares XML entities (refused: entity expansion attacks)")
-    left = stream.left
-    rest = _Capped(raw, left)
-    stream = _Capped(io.BufferedReader(_Chain(head, rest)), len(head) + left)
-    stream.inner = rest  # type: ignore[attr-defined]
-    return stream
-
-
-class _Chain(io.RawIOBase):
-    """``head`` then ``rest``: the bytes already read to look for entity declarations, put back."""
-
-    def __init__(self, head: bytes, rest: _Capped) -> None:
-        self.head, self.rest = head, rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self.head:
-            n = min(len(buffer), len(self.head))
-            buffer[:n] = self.head[:n]
-            self.head = self.head[n:]
-            return n
-        try:
-            return self.rest.readinto(buffer)
-        except (OSError, EOFError, zlib.error):
-            return 0  # a gzip stream cut short: what was read stands
+    return stream, capped
 
 
 def _local(tag: object) -> str:
@@ -141,8 +124,8 @@ class SitemapReader:
     def __init__(self, body: bytes, page_url: str, max_entries: int, max_bytes: int) -> None:
         self.page_url = page_url
         self.max_entries = max_entries
-        self.stream = _open_xml(body, max_bytes)
-        self.events = _iterparse(self.stream)
+        stream, self.cap = _open_xml(body, max_bytes)
+        self.events = _iterparse(stream)
         self.hit: str | None = None
         self.read = 0
         kind = ""
@@ -168,8 +151,7 @@ class SitemapReader:
             _release(el)
             if url:
                 yield Entry(url, lastmod)
-        inner = getattr(self.stream, "inner", None)
-        if self.stream.hit or (inner is not None and inner.hit):
+        if self.cap.hit:
             self.hit = "sitemap_bytes"
 
 
@@ -189,7 +171,7 @@ class Sitemap:
 def iter_feed(body: bytes, page_url: str, max_entries: int = MAX_ENTRIES,
               max_bytes: int = MAX_XML_BYTES) -> Iterator[Entry]:
     """RSS 2.0 items or Atom entries, read as a stream."""
-    events = _iterparse(_open_xml(body, max_bytes))
+    events = _iterparse(_open_xml(body, max_bytes)[0])
     root = ""
     read = 0
     for event, el in events:
