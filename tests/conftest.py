@@ -287,3 +287,18 @@ def recipe(name: str) -> str:
     found = re.search(rf"<!-- recipe:{name} -->\n```[a-z]*\n(.*?)\n```", text, re.S)
     assert found, f"README.md has no recipe {name}"
     return found.group(1)
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB filesystem, to fill for real (needs root to mount)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True,
+                          check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)

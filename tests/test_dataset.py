@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -250,21 +249,6 @@ def test_a_record_arrow_cannot_store_is_left_out_alone(tmp_path: Path) -> None:
     assert f"record {UNIQUE[1]['id']}: cannot be stored in Arrow" in report
     ids = pq.read_table(tmp_path / "out" / PARQUET_NAME).column("id").to_pylist()
     assert ids == [UNIQUE[0]["id"], UNIQUE[2]["id"]]
-
-
-@pytest.fixture
-def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
-    """A 64 KiB filesystem, to fill for real (needs root to mount)."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True,
-                          check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
 
 
 def test_a_full_disk_is_status_4_and_leaves_no_file_that_looks_whole(tmp_path: Path, tiny_tmpfs: Path) -> None:

@@ -17,7 +17,6 @@ import os
 import subprocess
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -242,21 +241,6 @@ def test_a_closed_output_fails_once_and_announces_nothing(tmp_path: Path, export
     assert exporter.failed is not None
     assert crawler.durable == []
     assert crawler.stats.get_value("arabtoday/errors/output") == 1
-
-
-@pytest.fixture
-def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
-    """A 64 KiB filesystem, to fill for real (needs root to mount)."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True,
-                          check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
 
 
 def test_disk_full_keeps_every_committed_record_whole(tiny_tmpfs: Path) -> None:
