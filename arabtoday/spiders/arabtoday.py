@@ -328,8 +328,9 @@ class ArabTodaySpider(Spider):
         # new, or skipped when found without a lastmod (a listing) and now the sitemap gives one
         if source in ("sitemap", "feed") and requested is None:
             self.stats.inc_value(DISCOVERY_TOTAL)
-        if self.settings.getbool("ARABTODAY_INCREMENTAL"):
-            fetch, why = should_fetch(self.crawler.get_extension(StateExtension).store.get(ref.id), stamp)
+        state = self.crawler.get_extension(StateExtension)
+        if state.persistent and self.settings.getbool("ARABTODAY_INCREMENTAL"):  # no history: nothing to skip
+            fetch, why = should_fetch(state.store.get(ref.id), stamp)
             if not fetch:
                 self._known[ref.id] = False
                 self.stats.inc_value(DISCOVERY_SKIPPED.format(reason=why))
