@@ -215,8 +215,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import tempfile
     import time
 
-    from arabtoday.commandline import NO_POLITENESS, crawl_command
     from arabtoday.devserver import ServerDidNotStart, start_in_background
+    from arabtoday.launch import NO_POLITENESS, crawl_command
     from arabtoday.report import format_report
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from arabtoday.commandline import NO_POLITENESS, crawl_command  # noqa: E402
 from arabtoday.devserver import RunningServer as Server  # noqa: E402
 from arabtoday.devserver import start_server  # noqa: E402
+from arabtoday.launch import NO_POLITENESS, crawl_command  # noqa: E402
 from benchmarks.generate_site import generate  # noqa: E402
 
 CONCURRENCY = 16

@@ -37,7 +37,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from arabtoday.commandline import NO_POLITENESS, crawl_command  # noqa: E402
+from arabtoday.launch import NO_POLITENESS, crawl_command  # noqa: E402
 from tests.conftest import (  # noqa: E402
     Server,
     article_requests,

@@ -1,6 +1,13 @@
 """Shared test helpers: the project's own snapshot served on loopback by the
-project's dev server (a real HTTP server in a subprocess), and real crawls by
-``scrapy crawl`` in a subprocess, read back from their JSON Lines output.
+project's dev server (a real HTTP server in a subprocess), and real crawls read
+back from their JSON Lines output and run report.
+
+:func:`crawl` runs the crawl in this process by default, through Scrapy's own
+``CrawlerRunner`` (:func:`arabtoday.launch.crawl_in_process`: the settings,
+checks and exit status of ``scrapy crawl``, without a Python start-up per
+crawl). A test of what only a process has (its stderr, signals, a kill, the
+environment, two runs at once) passes ``process=True`` or uses
+:func:`start_crawl`, which run ``scrapy crawl`` in a subprocess.
 
 ``FAST`` turns politeness delays off but keeps what the crawler is tested for
 switched on: retries with a short, non-zero backoff, and download timeouts
@@ -25,10 +32,10 @@ from typing import Any
 
 import pytest
 
-from arabtoday.commandline import NO_POLITENESS
-from arabtoday.commandline import crawl_command as build_crawl_command
 from arabtoday.devserver import RunningServer as Server
 from arabtoday.devserver import start_server
+from arabtoday.launch import NO_POLITENESS, crawl_in_process
+from arabtoday.launch import crawl_command as build_crawl_command
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT / "snapshot" / "www"
@@ -201,9 +208,8 @@ def crawl_command(base: str, output: Path, *args: str, settings: dict[str, str] 
     """``scrapy crawl arabtoday -a base_url=BASE -O OUTPUT`` (or the given ``-o``/``-O`` options),
     with ``FAST`` and a state directory of its own under the settings given."""
     isolated = {"ARABTODAY_STATE_DIR": str(output.parent / "state")}  # never the project's own state
-    cmd = build_crawl_command(base, None if outputs is not None else output, *args,
-                              settings={**FAST, **isolated, **(settings or {})})
-    return [*cmd, *(outputs or [])]
+    return build_crawl_command(base, None if outputs is not None else output, *args,
+                               settings={**FAST, **isolated, **(settings or {})}, outputs=outputs or ())
 
 
 def start_crawl(base: str, output: Path, *args: str, settings: dict[str, str] | None = None,
@@ -228,9 +234,11 @@ def finish_crawl(proc: subprocess.Popen[str], output: Path, report: Path | None 
 
 
 def read_result(returncode: int, output: Path, stdout: str, stderr: str, *, report: Path | None = None,
-                started: float | None = None) -> CrawlResult:
-    """The crawl's records and its report: ``report`` when given, else ``<output>.report.json``."""
-    result = CrawlResult(returncode, output, stdout + stderr, stdout=stdout, stderr=stderr,
+                started: float | None = None, log: str | None = None) -> CrawlResult:
+    """The crawl's records and its report: ``report`` when given, else ``<output>.report.json``
+    (``log``: the crawl's log when it is not what the process printed)."""
+    log = stdout + stderr if log is None else log
+    result = CrawlResult(returncode, output, log, stdout=stdout, stderr=stderr,
                          seconds=time.monotonic() - started if started else 0.0)
     # kept next to the output, for whoever reads a failure: the assertion shows only a tail
     # (unless the output's directory is unusable on purpose: the tests of unwritable outputs)
@@ -246,18 +254,41 @@ def read_result(returncode: int, output: Path, stdout: str, stderr: str, *, repo
 
 def crawl(base: str, output: Path, *args: str, settings: dict[str, str] | None = None,
           timeout: float = 300, env: dict[str, str] | None = None, outputs: Sequence[str] | None = None,
-          server: Server | None = None, report: Path | None = None) -> CrawlResult:
-    """``scrapy crawl arabtoday -a base_url=BASE -O OUTPUT`` in a subprocess, its output and report
-    read back (``report``: written there with ``ARABTODAY_REPORT_PATH``, else beside the output),
-    and, given ``server``, the requests that server saw during the crawl."""
+          server: Server | None = None, report: Path | None = None, process: bool = False) -> CrawlResult:
+    """``scrapy crawl arabtoday -a base_url=BASE -O OUTPUT``, its output and report read back
+    (``report``: written there with ``ARABTODAY_REPORT_PATH``, else beside the output), and, given
+    ``server``, the requests that server saw during the crawl. In this process unless ``process``
+    (or ``env`` or raw ``outputs`` options, which only a command line has) asks for a subprocess."""
     before = len(server.requests()) if server else 0
     started = time.monotonic()
     if report is not None:
         settings = {**(settings or {}), "ARABTODAY_REPORT_PATH": str(report)}
-    proc = start_crawl(base, output, *args, settings=settings, outputs=outputs, env=env)
-    result = finish_crawl(proc, output, report, timeout, started)
+    if process or env is not None or to_stdout(outputs or ()):
+        proc = start_crawl(base, output, *args, settings=settings, outputs=outputs, env=env)
+        result = finish_crawl(proc, output, report, timeout, started)
+    else:
+        result = crawl_here(base, output, *args, settings=settings, outputs=outputs, report=report, timeout=timeout,
+                            started=started)
     if server is not None:
         result.requests = server.requests()[before:]
+    return result
+
+
+def to_stdout(outputs: Sequence[str]) -> bool:
+    """An ``-o -`` feed: the records on the process's stdout, which only a subprocess has of its own."""
+    return any(uri == "-" or uri.startswith("-:") for uri in outputs[1::2])
+
+
+def crawl_here(base: str, output: Path, *args: str, settings: dict[str, str] | None, report: Path | None,
+               timeout: float, started: float, outputs: Sequence[str] | None = None) -> CrawlResult:
+    """The crawl of :func:`crawl` in this process (``CrawlResult.stderr``: the command's one-line complaints)."""
+    isolated = {"ARABTODAY_STATE_DIR": str(output.parent / "state")}  # never the project's own state
+    done = crawl_in_process(base, None if outputs is not None else output, *args, outputs=outputs or (),
+                            settings={**FAST, **isolated, **(settings or {})}, timeout=timeout)
+    stderr = "".join(line + "\n" for line in done.complaints)
+    result = read_result(done.status, output, "", stderr, report=report, started=started, log=done.log + stderr)
+    if done.timed_out:
+        raise AssertionError(f"the crawl did not end within {timeout} s; log tail:\n{result.tail()}")
     return result
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from arabtoday.commandline import crawl_command
 from arabtoday.dedup import Fingerprinter
+from arabtoday.launch import crawl_command
 from arabtoday.state import recover
 from arabtoday.state.sqlite import SqliteStore
 from conftest import FAST, ROOT, Server, crawl, expected_records, read_jsonl

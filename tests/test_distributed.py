@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from arabtoday.commandline import crawl_command
 from arabtoday.distributed import BUSY_TTL_FACTOR, HEARTBEAT_SECONDS
+from arabtoday.launch import crawl_command
 from benchmarks.generate_site import generate
 from conftest import (
     FAST,

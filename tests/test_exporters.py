@@ -27,7 +27,6 @@ from scrapy.statscollectors import MemoryStatsCollector
 
 from arabtoday import settings as project_settings
 from arabtoday.cleaning import clean
-from arabtoday.commandline import crawl_command
 from arabtoday.exporters import (
     DurableCsvExporter,
     DurableJsonExporter,
@@ -36,6 +35,7 @@ from arabtoday.exporters import (
 )
 from arabtoday.extraction import parse_page
 from arabtoday.items import EXPORT_FIELDS, Article
+from arabtoday.launch import crawl_command, crawl_in_process
 from arabtoday.signals import OUTPUT_OPENED, RECORDS_DURABLE
 from conftest import FAST, ROOT, SNAPSHOT, Server, expected_records, read_jsonl
 
@@ -314,23 +314,25 @@ def read_output(path: Path) -> list[dict[str, Any]]:
         return list(csv.DictReader(fh))
 
 
-def crawl_format(base: str, tmp: Path, fmt: str, state: Path) -> tuple[subprocess.CompletedProcess[str], Path, list]:
-    """``scrapy crawl`` to ``out.<fmt>`` (or stdout for ``stdout``), with the recorder."""
+def crawl_format(base: str, tmp: Path, fmt: str, state: Path) -> tuple[int, str, Path, list]:
+    """``scrapy crawl`` to ``out.<fmt>`` (or stdout for ``stdout``, in a subprocess), with the recorder:
+    its exit status, its log, the output and the signals recorded."""
     log = tmp / f"signals-{fmt}.jsonl"
     output = tmp / ("stdout.jsonl" if fmt == "stdout" else f"out.{fmt}")
     settings = {**FAST, "ARABTODAY_STATE_DIR": str(state), "SIGNAL_RECORDER_LOG": str(log),
                 "SIGNAL_RECORDER_OUTPUT": "-" if fmt == "stdout" else str(output),
                 "EXTENSIONS": json.dumps({**project_settings.EXTENSIONS, "test_exporters.SignalRecorder": 0})}
     if fmt == "stdout":
-        cmd = [*crawl_command(base, settings=settings), "-o", "-:jsonl"]
-    else:
-        cmd = crawl_command(base, output, settings=settings)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False, env=env)
-    if fmt == "stdout":
+        cmd = crawl_command(base, settings=settings, outputs=["-o", "-:jsonl"])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")])}
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False, env=env)
         output.write_text(proc.stdout, "utf-8")
+        status, text = proc.returncode, proc.stderr
+    else:
+        done = crawl_in_process(base, output, settings=settings, timeout=300)
+        status, text = done.status, done.log + "".join(line + "\n" for line in done.complaints)
     signals = [json.loads(line) for line in log.read_text("utf-8").splitlines()] if log.exists() else []
-    return proc, output, signals
+    return status, text, output, signals
 
 
 FORMATS = ["jsonl", "stdout", "json", "csv", "xml"]
@@ -339,8 +341,8 @@ FORMATS = ["jsonl", "stdout", "json", "csv", "xml"]
 @pytest.mark.e2e
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_announces_exactly_what_it_wrote(snapshot_server: Server, tmp_path: Path, fmt: str) -> None:
-    proc, output, signals = crawl_format(snapshot_server.base, tmp_path, fmt, tmp_path / "state")
-    assert "Illegal seek" not in proc.stderr
+    _, log, output, signals = crawl_format(snapshot_server.base, tmp_path, fmt, tmp_path / "state")
+    assert "Illegal seek" not in log
     records = read_output(output)
     expected = {k for k, v in expected_records(snapshot_server.base).items() if not v["duplicate_of"]}
     assert sorted(r["id"] for r in records) == sorted(expected)
@@ -369,21 +371,21 @@ def test_the_state_advances_in_every_format(snapshot_server: Server, tmp_path: P
     """First run in ``fmt``, second run with the same state: nothing is new, nothing is emitted."""
     state = tmp_path / "state"
     (tmp_path / "1").mkdir()
-    first, output, _ = crawl_format(snapshot_server.base, tmp_path / "1", fmt, state)
-    assert first.returncode == 0, first.stderr[-3000:]
+    status, log, output, _ = crawl_format(snapshot_server.base, tmp_path / "1", fmt, state)
+    assert status == 0, log[-3000:]
     assert read_output(output)
     (tmp_path / "2").mkdir()
-    second, output2, _ = crawl_format(snapshot_server.base, tmp_path / "2", "jsonl", state)
-    assert second.returncode == 0, second.stderr[-3000:]
+    status, log, output2, _ = crawl_format(snapshot_server.base, tmp_path / "2", "jsonl", state)
+    assert status == 0, log[-3000:]
     assert read_output(output2) == []
 
 
 @pytest.mark.e2e
 def test_the_state_takes_unjournalled_announcements_without_error(snapshot_server: Server, tmp_path: Path) -> None:
-    proc, _, signals = crawl_format(snapshot_server.base, tmp_path, "csv", tmp_path / "state")
-    assert proc.returncode == 0
+    status, log, _, signals = crawl_format(snapshot_server.base, tmp_path, "csv", tmp_path / "state")
+    assert status == 0
     assert [s for s in signals if s["signal"] == "durable"]
-    assert "Error caught on signal handler" not in proc.stderr, proc.stderr[-3000:]
+    assert "Error caught on signal handler" not in log, log[-3000:]
 
 
 @pytest.mark.e2e

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from arabtoday.commandline import crawl_command
+from arabtoday.launch import crawl_command
 from arabtoday.progress import RateMeter, Snapshot, bar_wanted, eta_seconds, format_line, snapshot
 from conftest import FAST, ROOT, Server, crawl
 

@@ -19,7 +19,7 @@ import pytest
 from scrapy import Request
 
 from arabtoday import report as report_module
-from arabtoday.commandline import crawl_command
+from arabtoday.launch import crawl_command
 from arabtoday.offline import DictStats
 from arabtoday.outcome import ExitStatus
 from arabtoday.report import (

@@ -37,9 +37,7 @@ class Command(ScrapyCrawl):
         output file, one per run. Only ``crawl`` writes it: ``scrapy parse`` and ``scrapy check``
         leave nothing behind."""
         super().process_options(args, opts)
-        default_feed = self.settings.get("ARABTODAY_DEFAULT_FEED")
-        if not self.settings.getdict("FEEDS") and default_feed:
-            self.settings.set("FEEDS", {default_feed: {"format": "jsonlines"}}, priority="project")
+        use_default_feed(self.settings)
 
     def run(self, args: list[str], opts: Any) -> None:
         if len(args) != 1:
@@ -47,10 +45,7 @@ class Command(ScrapyCrawl):
         assert self.crawler_process is not None
         spider_args = {k: v for k, v in opts.spargs.items() if not k.startswith("_")}  # scrapyd adds _job
         try:
-            validate(self.crawler_process.settings)
-            if args[0] == "arabtoday":
-                CrawlParams.from_args(**spider_args)
-            _refuse_overwrite_with_state(self.crawler_process.settings)
+            preflight(self.crawler_process.settings, args[0], spider_args)
         except (BadSetting, BadArgument) as exc:
             self._fail(f"could not start: {exc}", ExitStatus.BAD_CONFIG)
             return
@@ -71,22 +66,13 @@ class Command(ScrapyCrawl):
         if failure:
             self._start_failed(failure[0])
             return
-        stats = crawler.stats.get_stats() if crawler.stats else {}
-        status = stats.get(EXIT_STAT)
-        if status is None:  # the report never ran: interrupted while starting, or broken
-            status = self._interrupted or ExitStatus.INTERNAL_ERROR
-            self._fail(f"the run ended before its report ({ExitStatus(status).name.lower()})", ExitStatus(status))
+        status, complaint = final_status(crawler.stats.get_stats() if crawler.stats else {}, self._interrupted)
+        if complaint:
+            self._fail(complaint, status)
         self.exitcode = int(status)
 
     def _start_failed(self, failure: Failure) -> None:
-        exc = failure.value
-        status = getattr(exc, "status", None)
-        if isinstance(exc, BadArgument | BadSetting):
-            status = ExitStatus.BAD_CONFIG
-        if status is None:
-            logger.error("could not start", exc_info=(failure.type, failure.value, failure.getTracebackObject()))
-            status = ExitStatus.INTERNAL_ERROR
-        self._fail(f"could not start: {exc}", ExitStatus(status))
+        self._fail(*start_failure(failure))
 
     def _fail(self, message: str, status: ExitStatus) -> None:
         sys.stderr.write(f"arabtoday: {message}\n")
@@ -138,6 +124,44 @@ def _on_failure(started: Any, record: Any) -> None:
             record(Failure(exc, type(exc), exc.__traceback__))
 
     started.add_done_callback(done)
+
+
+def use_default_feed(settings: Any) -> None:
+    """Without ``-o``/``-O`` (and no ``FEEDS``), the default output file, one per run."""
+    default_feed = settings.get("ARABTODAY_DEFAULT_FEED")
+    if not settings.getdict("FEEDS") and default_feed:
+        settings.set("FEEDS", {default_feed: {"format": "jsonlines"}}, priority="project")
+
+
+def preflight(settings: Any, spider_name: str, spider_args: dict[str, Any]) -> None:
+    """What is checked before anything starts; raises :class:`BadSetting` or :class:`BadArgument`."""
+    validate(settings)
+    if spider_name == "arabtoday":
+        CrawlParams.from_args(**spider_args)
+    _refuse_overwrite_with_state(settings)
+
+
+def start_failure(failure: Failure) -> tuple[str, ExitStatus]:
+    """The one line and the status for a crawl that could not start (a traceback is logged only for
+    an unexpected error: a known cause says what it is)."""
+    exc = failure.value
+    status = getattr(exc, "status", None)
+    if isinstance(exc, BadArgument | BadSetting):
+        status = ExitStatus.BAD_CONFIG
+    if status is None:
+        logger.error("could not start", exc_info=(failure.type, failure.value, failure.getTracebackObject()))
+        status = ExitStatus.INTERNAL_ERROR
+    return f"could not start: {exc}", ExitStatus(status)
+
+
+def final_status(stats: dict[str, Any], interrupted: ExitStatus | None = None) -> tuple[ExitStatus, str | None]:
+    """The status a finished crawl exits with: the one its report settled, or, when the report never
+    ran (interrupted while starting, or broken), the interruption or an internal error, with a line."""
+    status = stats.get(EXIT_STAT)
+    if status is not None:
+        return ExitStatus(status), None
+    status = interrupted or ExitStatus.INTERNAL_ERROR
+    return status, f"the run ended before its report ({status.name.lower()})"
 
 
 def _refuse_overwrite_with_state(settings: Any) -> None:
