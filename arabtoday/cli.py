@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from arabtoday.devsite import BUNDLED_SITE, PROJECT_ROOT
 from arabtoday.saved import STDIN, Problem, SavedPage, read_input, restore_archived_page
 from arabtoday.stats import Stat
 from arabtoday.version import __version__
@@ -45,8 +46,6 @@ EXIT_FAILED = 1  # some input could not be read or processed; the rest was
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 PROG = "arabtoday"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_SITE = PROJECT_ROOT / "snapshot" / "www"
 DEFAULT_PORT = 8000
 EXPORT_FORMATS = ("parquet", "datasets")
 PARSE_ERROR = "parse"

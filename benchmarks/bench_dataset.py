@@ -29,15 +29,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
 BASE = "http://bench.test"
 
 
 def snapshot_records() -> list[dict[str, Any]]:
-    from test_schema import snapshot_records as records
+    from arabtoday.devsite import snapshot_records as records
 
-    return [dict(r, crawled_at="2024-01-01T00:00:00Z") for r in records()]
+    return [dict(r, crawled_at="2024-01-01T00:00:00Z") for r in records(BASE)]
 
 
 def per_record_us(check: Any, records: list[dict[str, Any]], n: int) -> float:

@@ -7,14 +7,13 @@ Every article page of the snapshot goes through (a) the project's
 class names renamed, so that every page takes the fallback path (metadata +
 trafilatura + cleaning), and (c) ``trafilatura.extract`` alone with its
 defaults for news. Quality: each body against its record in
-``tests/fixtures/expected.jsonl``, as the share of pages whose body is exact,
+``snapshot/expected.jsonl``, as the share of pages whose body is exact,
 and word-level F1 (multiset of words; 1.0 is perfect).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections import Counter
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
 
+from arabtoday.devsite import BUNDLED_SITE, expected_records  # noqa: E402
 from arabtoday.extraction import extract  # noqa: E402
 from arabtoday.text import words  # noqa: E402
 
@@ -34,11 +34,8 @@ BASE = "http://bench.test"
 
 def pages() -> list[tuple[str, str, str]]:
     """(url, html, expected body) for every article page of the snapshot."""
-    snapshot = ROOT / "snapshot" / "www"
-    expected = {}
-    for line in (ROOT / "tests" / "fixtures" / "expected.jsonl").read_text("utf-8").splitlines():
-        record = json.loads(line)
-        expected[record["id"]] = record["body"]
+    snapshot = BUNDLED_SITE
+    expected = {key: record["body"] for key, record in expected_records(BASE).items()}
     found = []
     for path in sorted(snapshot.glob("*/*/*/*/index.html")):
         rel = path.parent.relative_to(snapshot).as_posix()

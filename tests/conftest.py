@@ -24,28 +24,35 @@ import shutil
 import socket
 import subprocess
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from arabtoday.devserver import RunningServer as Server
 from arabtoday.devserver import start_server
+from arabtoday.devsite import (  # noqa: F401 (the site helpers the test modules import from here)
+    BUNDLED_SITE,
+    EXPECTED,
+    article_id_of,
+    article_path,
+    article_requests,
+    copy_site,
+    expected_records,
+    plain_path,
+    site_meta,
+    write_site_meta,
+)
 from arabtoday.launch import NO_POLITENESS, crawl_in_process
 from arabtoday.launch import crawl_command as build_crawl_command
 
 ROOT = Path(__file__).resolve().parent.parent
-SNAPSHOT = ROOT / "snapshot" / "www"
+SNAPSHOT = BUNDLED_SITE
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-EXPECTED = FIXTURES / "expected.jsonl"
 FAST = {**NO_POLITENESS, "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "DOWNLOAD_TIMEOUT": "15", "LOG_LEVEL": "INFO"}
-# An article address of the site: /<lang>/<section>/<numeric id>[/<slug>]
-# (AMP copies count as a request for their article; print, send and comment copies never do)
-ARTICLE_PATH = re.compile(
-    r"^/(?P<lang>en|ar)/(?!print/|send/|comment/|tag/)(?P<section>[^/?]+)/(?P<number>\d+)(?:[/?]|$)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -54,12 +61,6 @@ def pytest_configure(config: pytest.Config) -> None:
                    "expected to fail until the core implements it")
 
 
-def expected_records(base: str) -> dict[str, dict[str, Any]]:
-    records = {}
-    for line in EXPECTED.read_text("utf-8").splitlines():
-        record = json.loads(line.replace("__BASE__", base))
-        records[record["id"]] = record
-    return records
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -92,42 +93,18 @@ def wait_until(ready: Callable[[], bool], proc: subprocess.Popen[bytes], what: s
         time.sleep(0.05)
 
 
-def copy_site(dest: Path) -> Path:
-    """A private copy of the snapshot that a test may alter (faults, redirects, edits)."""
-    target = dest / "www"
-    shutil.copytree(SNAPSHOT, target)
-    return target
 
 
-def site_meta(root: Path) -> dict[str, Any]:
-    return json.loads((root / "_site.json").read_text("utf-8"))
 
 
-def write_site_meta(root: Path, meta: dict[str, Any]) -> None:
-    (root / "_site.json").write_text(json.dumps(meta, indent=1), "utf-8")
 
 
-def article_id_of(path: str) -> str | None:
-    """``en-104257`` for an article address, None for anything else."""
-    found = ARTICLE_PATH.match(path)
-    return f"{found['lang']}-{found['number']}" if found else None
 
 
-def plain_path(request: dict[str, Any]) -> str:
-    """A logged request's path as ``_site.json`` and the site copy name it: decoded, no query."""
-    return urllib.parse.unquote(request["path"].split("?", 1)[0])
 
 
-def article_requests(requests: list[dict[str, Any]]) -> list[str]:
-    """The article ids the server was asked for, in order, one entry per request."""
-    return [i for i in (article_id_of(r["path"]) for r in requests) if i is not None]
 
 
-def article_path(root: Path, lang: str, number: int) -> str:
-    """The path of an article of a site copy (its first section's address, without a trailing slash)."""
-    found = sorted((root / lang).glob(f"*/{number}/*/index.html"))
-    assert found, f"no article {lang}-{number} under {root}"
-    return "/" + str(found[0].parent.relative_to(root))
 
 
 def assert_exit(result: CrawlResult, code: int) -> None:
@@ -310,6 +287,28 @@ def full_crawl(snapshot_server: Server, tmp_path_factory: pytest.TempPathFactory
     assert result.returncode == 0, result.log[-3000:]
     result.requests = snapshot_server.requests()[before:]
     return result
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url).ping())
+    except redis.ConnectionError:
+        return False
+
+
+def redis_binary() -> str | None:
+    return shutil.which("redis-server") or next(
+        (p for p in ("/usr/bin/redis-server", "/usr/local/bin/redis-server") if os.path.exists(p)), None)
+
+
+def start_redis(binary: str, workdir: Path, *options: str) -> tuple[subprocess.Popen[bytes], str]:
+    """A private redis-server on a free loopback port (no persistence: tests only)."""
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(workdir), *options], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    wait_until(lambda: redis_answers(url), proc, "redis-server", timeout=10)
+    return proc, url
 
 
 def recipe(name: str) -> str:

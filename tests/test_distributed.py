@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
@@ -24,7 +23,7 @@ import redis
 
 from arabtoday.distributed import BUSY_TTL_FACTOR, HEARTBEAT_SECONDS
 from arabtoday.launch import crawl_command
-from benchmarks.generate_site import generate
+from arabtoday.sitegen import generate
 from conftest import (
     FAST,
     ROOT,
@@ -32,7 +31,10 @@ from conftest import (
     expected_records,
     free_port,
     read_jsonl,
+    redis_answers,
+    redis_binary,
     site_meta,
+    start_redis,
     start_server,
     wait_until,
     write_site_meta,
@@ -40,28 +42,6 @@ from conftest import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 GENERATED_ARTICLES = 150
-
-
-def _answers(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url).ping())
-    except redis.ConnectionError:
-        return False
-
-
-def redis_binary() -> str | None:
-    return shutil.which("redis-server") or next(
-        (p for p in ("/usr/bin/redis-server", "/usr/local/bin/redis-server") if os.path.exists(p)), None)
-
-
-def start_redis(binary: str, workdir: Path, *options: str) -> tuple[subprocess.Popen[bytes], str]:
-    """A private redis-server on a free loopback port (no persistence: tests only)."""
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(workdir), *options], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    wait_until(lambda: _answers(url), proc, "redis-server", timeout=10)
-    return proc, url
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +55,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(timeout=10)
         return
     url = os.environ.get("ARABTODAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    if not _answers(url):
+    if not redis_answers(url):
         pytest.skip("no Redis: neither redis-server on PATH nor a server at " + url +
                     " (make test installs Debian's redis-server when it can)")
     yield url

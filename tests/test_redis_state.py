@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 import redis
-from test_distributed import redis_binary, start_redis
 
 from arabtoday.dedup import Fingerprinter
 from arabtoday.outcome import ExitStatus, StartError
 from arabtoday.state import Emitted, StateStore
 from arabtoday.state.redis import ALIVE_KEY, RedisStore, check_eviction_policy
+from conftest import redis_binary, start_redis
 
 pytestmark = [pytest.mark.redis]
 FINGERPRINTER = Fingerprinter()

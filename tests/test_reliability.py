@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.generate_site import generate
+from arabtoday.sitegen import generate
 from conftest import (
     Server,
     article_path,

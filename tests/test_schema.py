@@ -14,8 +14,7 @@ import pyarrow as pa
 import pytest
 
 from arabtoday import schema
-from arabtoday.cleaning import clean
-from arabtoday.extraction import as_record, parse_page
+from arabtoday.devsite import snapshot_records
 from arabtoday.items import (
     EXPORT_FIELDS,
     INTERNAL_FIELDS,
@@ -27,19 +26,13 @@ from arabtoday.items import (
 )
 from arabtoday.validation import problem_field, validate
 from arabtoday.version import SCHEMA_VERSION
-from conftest import ROOT, SNAPSHOT
+from conftest import ROOT
 
 COMMITTED = ROOT / "schema" / "article.schema.json"
 BASE = "http://schema.test"
 
 
-def snapshot_records() -> list[dict[str, Any]]:
-    pages = sorted(p for p in SNAPSHOT.glob("*/*/*/*/index.html") if p.parts[-4] not in ("amp", "print"))
-    return [as_record(clean(parse_page(p.read_text("utf-8").replace("__BASE__", BASE),
-                                       f"{BASE}/{p.parent.relative_to(SNAPSHOT).as_posix()}"))) for p in pages]
-
-
-RECORDS = snapshot_records()
+RECORDS = snapshot_records(BASE)
 
 
 def test_committed_json_schema_is_current() -> None:

@@ -1,6 +1,6 @@
 """Render a large copy of the site in the snapshot's layout, for benchmarks and scale tests.
 
-    python benchmarks/generate_site.py OUT_DIR --articles 5000 [--seed 1]
+    python -m arabtoday.sitegen OUT_DIR --articles 5000 [--seed 1]
 
 Both editions, six sections each, every discovery source the real site has:
 robots.txt, a sitemap index with monthly sitemaps, edition and section feeds,
@@ -25,7 +25,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshot" / "www"
+from arabtoday.devsite import BUNDLED_SITE as SNAPSHOT
+
 SECTIONS = {
     "en": {"politics": "Politics", "middle-east": "Middle East", "economy": "Economy", "sports": "Sports",
            "culture": "Culture", "technology": "Technology"},
@@ -223,7 +224,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     ids = generate(args.out, args.articles, args.seed)
-    print(f"{len(ids)} articles written to {args.out}")
+    sys.stdout.write(f"{len(ids)} articles written to {args.out}\n")
     return 0
 
 
