@@ -52,6 +52,9 @@ from arabtoday.launch import crawl_command as build_crawl_command
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = BUNDLED_SITE
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# ARABTODAY_TEST_CRAWLS=subprocess runs every crawl of :func:`crawl` as ``scrapy crawl`` in a subprocess
+# (to compare the two ways, or to rule the in-process runner out when a test fails).
+IN_PROCESS = os.environ.get("ARABTODAY_TEST_CRAWLS", "in-process") != "subprocess"
 FAST = {**NO_POLITENESS, "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "DOWNLOAD_TIMEOUT": "15", "LOG_LEVEL": "INFO"}
 
 
@@ -240,7 +243,7 @@ def crawl(base: str, output: Path, *args: str, settings: dict[str, str] | None =
     started = time.monotonic()
     if report is not None:
         settings = {**(settings or {}), "ARABTODAY_REPORT_PATH": str(report)}
-    if process or env is not None or to_stdout(outputs or ()):
+    if process or not IN_PROCESS or env is not None or to_stdout(outputs or ()):
         proc = start_crawl(base, output, *args, settings=settings, outputs=outputs, env=env)
         result = finish_crawl(proc, output, report, timeout, started)
     else:
