@@ -26,29 +26,17 @@ from typing import Any
 
 from lxml import etree
 from scrapy import Request, Spider
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadConnectionRefusedError,
-    DownloadFailedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
-)
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import sitemap_urls_from_robots
-from twisted.internet.error import ConnectionRefusedError as TxConnectionRefusedError
-from twisted.internet.error import DNSLookupError, TCPTimedOutError
-from twisted.internet.error import TimeoutError as TxTimeoutError
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed
 
 from arabtoday.blocking import BlockPageDetector, says_blocked
 from arabtoday.dates import iso
 from arabtoday.discovery import BadXML, Entry, ListingPage, SitemapReader, article_id_hint, iter_feed
 from arabtoday.extraction import NotAnArticle, Page, decode_html, parse_page
+from arabtoday.failures import article_failure, failure_kind, slug
 from arabtoday.frontier import Frontier
-from arabtoday.middlewares import OutOfScope, Truncated
+from arabtoday.middlewares import OutOfScope
 from arabtoday.params import BadArgument, CrawlParams
 from arabtoday.signals import ARTICLE_OUTCOME, ARTICLE_REQUESTED, LASTMOD_SEEN
 from arabtoday.state import should_fetch
@@ -62,8 +50,6 @@ logger = logging.getLogger(__name__)
 # keeps the scheduler queue (and memory) small.
 PRIORITY = {"article": 10, "feed": 5, "listing": 0, "sitemap": 1, "robots": 20}
 SITEMAP_HARD_LIMIT_FACTOR = 2  # transport wall for sitemaps: twice the bytes read (stops bombs and huge lengths)
-GONE = (404, 410)
-BLOCKED = (403, 429)
 DISCOVERY_SKIPPED = "arabtoday/discovery/skipped/{reason}"
 DISCOVERY_TOTAL = "arabtoday/discovery/total"
 BOUND = "arabtoday/bounds/{name}"
@@ -366,7 +352,7 @@ class ArabTodaySpider(Spider):
             if says_blocked(response.body):
                 self._outcome(request, "failed", "blocked")
             elif not self._follow_canonical(decoded.text, response):
-                self._outcome(request, "dropped", f"not_article/{_slug(str(exc))}")
+                self._outcome(request, "dropped", f"not_article/{slug(str(exc))}")
             return
         except (ValueError, LookupError, TypeError, etree.LxmlError, RecursionError) as exc:
             logger.error("cannot parse %s: %s: %s", response.url, type(exc).__name__, exc)
@@ -447,56 +433,6 @@ class ArabTodaySpider(Spider):
         return self.crawler.stats
 
 
-def failure_kind(failure: Failure) -> str:
-    """A short, countable name for why a request failed."""
-    if failure.check(HttpError):
-        return f"http_{failure.value.response.status}"
-    if failure.check(OutOfScope):
-        return f"redirect/{failure.value.why}"
-    if failure.check(Truncated, ResponseDataLossError):
-        return "truncated"
-    if failure.check(DNSLookupError, CannotResolveHostError):
-        return "dns"
-    if failure.check(TxTimeoutError, TCPTimedOutError, TimeoutError, DownloadTimeoutError):
-        return "timeout"
-    if failure.check(TxConnectionRefusedError, DownloadConnectionRefusedError):
-        return "connection_refused"
-    if failure.check(DownloadFailedError):
-        return "download_failed"
-    if failure.check(ResponseFailed):
-        return "truncated" if "_DataLoss" in repr(failure.value.reasons) else "response_failed"
-    if failure.check(IgnoreRequest):
-        text = str(failure.value).lower()
-        if "robots.txt" in text:
-            return "robots"
-        if "redirect" in text:
-            return "redirect/loop"  # REDIRECT_MAX_TIMES reached
-        if "offsite" in text:
-            return "redirect/offsite"  # Scrapy's own offsite filter, behind ours
-        if "max size" in text or "download_maxsize" in text or "maxsize" in text:
-            return "too_large"
-        return "ignored"
-    return _slug(type(failure.value).__name__)
-
-
-def article_failure(failure: Failure) -> tuple[str, str]:
-    """The ledger bucket and reason of a failed article request."""
-    kind = failure_kind(failure)
-    if failure.check(HttpError):
-        status = failure.value.response.status
-        if status in GONE:
-            return "dropped", "gone"
-        if status in BLOCKED:
-            return "failed", "blocked"
-    if kind == "robots":
-        return "dropped", "robots_forbidden"
-    return "failed", kind
-
-
 def _content_type(response: Response) -> str | None:
     value = response.headers.get(b"Content-Type")
     return value.decode("latin-1") if value else None
-
-
-def _slug(text: str) -> str:
-    return "_".join(text.lower().replace("/", " ").split())
