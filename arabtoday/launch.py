@@ -98,12 +98,12 @@ def crawl_in_process(base_url: str, output: Path | None = None, *spider_args: st
     """The crawl of :func:`crawl_command`, run in this process; returns when it has ended.
 
     ``timeout``: after that many seconds the crawl is stopped as Ctrl-C would stop it (feeds
-    closed, report written) and ``timed_out`` is set."""
+    closed, report written, status 130) and ``timed_out`` is set."""
     from scrapy.utils.conf import arglist_to_dict
 
     from arabtoday.commands.crawl import final_status, preflight, start_failure
     from arabtoday.config import BadSetting
-    from arabtoday.outcome import ExitStatus
+    from arabtoday.outcome import ExitStatus, mark
     from arabtoday.params import BadArgument
 
     values = crawl_settings(output, settings, overwrite, outputs)
@@ -117,7 +117,10 @@ def crawl_in_process(base_url: str, output: Path | None = None, *spider_args: st
     started: dict[str, Any] = {}
 
     def stop() -> None:  # in the reactor's thread, after start(): as Ctrl-C stops a crawl
-        started["crawler"].stop()
+        crawler = started["crawler"]
+        if crawler.stats is not None:
+            mark(crawler.stats, ExitStatus.INTERRUPTED_INT)
+        crawler.stop()
 
     def start() -> None:  # in the reactor's thread
         from scrapy.crawler import CrawlerRunner
