@@ -117,10 +117,12 @@ def crawl_in_process(base_url: str, output: Path | None = None, *spider_args: st
     started: dict[str, Any] = {}
 
     def stop() -> None:  # in the reactor's thread, after start(): as Ctrl-C stops a crawl
+        from scrapy.utils.defer import deferred_from_coro
+
         crawler = started["crawler"]
         if crawler.stats is not None:
             mark(crawler.stats, ExitStatus.INTERRUPTED_INT)
-        crawler.stop()
+        deferred_from_coro(crawler.stop_async())
 
     def start() -> None:  # in the reactor's thread
         from scrapy.crawler import CrawlerRunner
