@@ -54,14 +54,16 @@ SNAPSHOT = BUNDLED_SITE
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # ARABTODAY_TEST_CRAWLS=subprocess runs every crawl of :func:`crawl` as ``scrapy crawl`` in a subprocess
 # (to compare the two ways, or to rule the in-process runner out when a test fails).
-IN_PROCESS = os.environ.get("ARABTODAY_TEST_CRAWLS", "in-process") != "subprocess"
+TEST_CRAWLS = os.environ.get("ARABTODAY_TEST_CRAWLS", "in-process")
+if TEST_CRAWLS not in ("in-process", "subprocess"):
+    raise pytest.UsageError(f"ARABTODAY_TEST_CRAWLS must be in-process or subprocess, not {TEST_CRAWLS!r}")
+IN_PROCESS = TEST_CRAWLS == "in-process"
 FAST = {**NO_POLITENESS, "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "DOWNLOAD_TIMEOUT": "15", "LOG_LEVEL": "INFO"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "acceptance: holds the crawl core to a promise of docs/CONTRACTS.md (issues 8 and 9); "
-                   "expected to fail until the core implements it")
+        "markers", "acceptance: holds the crawl core to a promise of docs/CONTRACTS.md (issues 8 and 9)")
 
 
 

@@ -5,8 +5,8 @@ refresh, a pagination that never ends, a sitemap of tens of thousands of
 entries streamed without a length, a gzip bomb) and, for the off-site cases,
 trap servers on another port and another loopback host whose logs must stay
 empty. Each crawl asserts what was requested, emitted and counted and the exit
-status, with the names of ``docs/CONTRACTS.md``. Acceptance tests for the crawl
-core: expected to fail until it keeps these promises (``-m "not acceptance"``).
+status, with the names of ``docs/CONTRACTS.md``. The crawl core's acceptance
+tests (marker ``acceptance``): a change that breaks a promise fails here.
 """
 
 from __future__ import annotations

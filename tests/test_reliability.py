@@ -1,11 +1,12 @@
 """Issue 8: every article out or counted, and a failed run never looks like a success.
 
-Each crawl is a real ``scrapy crawl`` against the project's dev server playing a
+Each crawl is the real crawl (in process, or ``scrapy crawl`` where signals or
+stdout are the point) against the project's dev server playing a
 faulty copy of the snapshot; each test asserts what was requested (the server's
 log), what was emitted (the output read back), what was counted (the report's
 ``stats`` and ``accounting``) and the exit status, with the names fixed in
-``docs/CONTRACTS.md``. These are acceptance tests for the crawl core: they are
-expected to fail until it keeps these promises (``-m "not acceptance"`` skips them).
+``docs/CONTRACTS.md``. These are the crawl core's acceptance tests (marker
+``acceptance``): a change that breaks a promise fails here.
 """
 
 from __future__ import annotations
