@@ -38,14 +38,27 @@ def expected_records(base: str) -> dict[str, dict[str, Any]]:
     return records
 
 
+def article_pages() -> list[Path]:
+    """The snapshot's article pages (``<lang>/<section>/<id>/<slug>/index.html``), AMP and print copies aside."""
+    return sorted(p for p in BUNDLED_SITE.glob("*/*/*/*/index.html") if p.parts[-4] not in ("amp", "print"))
+
+
+def served_url(page: Path, base: str) -> str:
+    """The address a page of the snapshot is served at from ``base`` (percent-encoded, as requested)."""
+    return f"{base}/{urllib.parse.quote(page.parent.relative_to(BUNDLED_SITE).as_posix())}"
+
+
+def page_html(page: Path, base: str) -> str:
+    """A page of the snapshot as served from ``base``."""
+    return page.read_text("utf-8").replace(BASE_PLACEHOLDER, base)
+
+
 def snapshot_records(base: str) -> list[dict[str, Any]]:
     """Every article page of the snapshot through the parser and cleaning, as records (no crawl, no dedup)."""
     from arabtoday.cleaning import clean
     from arabtoday.extraction import as_record, parse_page
 
-    pages = sorted(p for p in BUNDLED_SITE.glob("*/*/*/*/index.html") if p.parts[-4] not in ("amp", "print"))
-    return [as_record(clean(parse_page(p.read_text("utf-8").replace(BASE_PLACEHOLDER, base),
-                                       f"{base}/{p.parent.relative_to(BUNDLED_SITE).as_posix()}"))) for p in pages]
+    return [as_record(clean(parse_page(page_html(p, base), served_url(p, base)))) for p in article_pages()]
 
 
 def copy_site(dest: Path) -> Path:

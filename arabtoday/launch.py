@@ -91,6 +91,11 @@ class Finished:
     log: str = ""
     timed_out: bool = False
 
+    @property
+    def stderr(self) -> str:
+        """What the command would have printed on stderr: its complaints, a line each."""
+        return "".join(line + "\n" for line in self.complaints)
+
 
 def crawl_in_process(base_url: str, output: Path | None = None, *spider_args: str,
                      settings: Mapping[str, object] | None = None, overwrite: bool = True,

@@ -18,14 +18,13 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
 
-from arabtoday.devsite import BUNDLED_SITE, expected_records  # noqa: E402
+from arabtoday.devsite import BUNDLED_SITE, article_pages, expected_records, page_html, served_url  # noqa: E402
 from arabtoday.extraction import extract  # noqa: E402
 from arabtoday.text import words  # noqa: E402
 
@@ -34,16 +33,11 @@ BASE = "http://bench.test"
 
 def pages() -> list[tuple[str, str, str]]:
     """(url, html, expected body) for every article page of the snapshot."""
-    snapshot = BUNDLED_SITE
     expected = {key: record["body"] for key, record in expected_records(BASE).items()}
     found = []
-    for path in sorted(snapshot.glob("*/*/*/*/index.html")):
-        rel = path.parent.relative_to(snapshot).as_posix()
-        if rel.split("/")[1] in ("amp", "print"):
-            continue
-        lang, _, number = rel.split("/")[:3]
-        found.append((f"{BASE}/{quote(rel)}", path.read_text("utf-8").replace("__BASE__", BASE),
-                      expected[f"{lang}-{number}"]))
+    for path in article_pages():
+        lang, _, number = path.parent.relative_to(BUNDLED_SITE).parts[:3]
+        found.append((served_url(path, BASE), page_html(path, BASE), expected[f"{lang}-{number}"]))
     return found
 
 

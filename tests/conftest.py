@@ -188,10 +188,15 @@ class CrawlResult:
 def crawl_command(base: str, output: Path, *args: str, settings: dict[str, str] | None = None,
                   outputs: Sequence[str] | None = None) -> list[str]:
     """``scrapy crawl arabtoday -a base_url=BASE -O OUTPUT`` (or the given ``-o``/``-O`` options),
-    with ``FAST`` and a state directory of its own under the settings given."""
-    isolated = {"ARABTODAY_STATE_DIR": str(output.parent / "state")}  # never the project's own state
+    with :func:`isolated_settings`."""
     return build_crawl_command(base, None if outputs is not None else output, *args,
-                               settings={**FAST, **isolated, **(settings or {})}, outputs=outputs or ())
+                               settings=isolated_settings(output, settings), outputs=outputs or ())
+
+
+def isolated_settings(output: Path, settings: dict[str, str] | None) -> dict[str, str]:
+    """``FAST``, a state directory of the crawl's own beside its output (never the project's), then
+    the settings given."""
+    return {**FAST, "ARABTODAY_STATE_DIR": str(output.parent / "state"), **(settings or {})}
 
 
 def start_crawl(base: str, output: Path, *args: str, settings: dict[str, str] | None = None,
@@ -239,8 +244,8 @@ def crawl(base: str, output: Path, *args: str, settings: dict[str, str] | None =
           server: Server | None = None, report: Path | None = None, process: bool = False) -> CrawlResult:
     """``scrapy crawl arabtoday -a base_url=BASE -O OUTPUT``, its output and report read back
     (``report``: written there with ``ARABTODAY_REPORT_PATH``, else beside the output), and, given
-    ``server``, the requests that server saw during the crawl. In this process unless ``process``
-    (or ``env`` or raw ``outputs`` options, which only a command line has) asks for a subprocess."""
+    ``server``, the requests that server saw during the crawl. In this process unless ``process``,
+    an ``env`` or an ``-o -`` feed in ``outputs`` (which only a process has) asks for a subprocess."""
     before = len(server.requests()) if server else 0
     started = time.monotonic()
     if report is not None:
@@ -264,11 +269,10 @@ def to_stdout(outputs: Sequence[str]) -> bool:
 def crawl_here(base: str, output: Path, *args: str, settings: dict[str, str] | None, report: Path | None,
                timeout: float, started: float, outputs: Sequence[str] | None = None) -> CrawlResult:
     """The crawl of :func:`crawl` in this process (``CrawlResult.stderr``: the command's one-line complaints)."""
-    isolated = {"ARABTODAY_STATE_DIR": str(output.parent / "state")}  # never the project's own state
     done = crawl_in_process(base, None if outputs is not None else output, *args, outputs=outputs or (),
-                            settings={**FAST, **isolated, **(settings or {})}, timeout=timeout)
-    stderr = "".join(line + "\n" for line in done.complaints)
-    result = read_result(done.status, output, "", stderr, report=report, started=started, log=done.log + stderr)
+                            settings=isolated_settings(output, settings), timeout=timeout)
+    result = read_result(done.status, output, "", done.stderr, report=report, started=started,
+                         log=done.log + done.stderr)
     if done.timed_out:
         raise AssertionError(f"the crawl did not end within {timeout} s; log tail:\n{result.tail()}")
     return result

@@ -27,6 +27,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 
 from arabtoday import settings as project_settings
 from arabtoday.cleaning import clean
+from arabtoday.devsite import article_pages, page_html, served_url
 from arabtoday.exporters import (
     DurableCsvExporter,
     DurableJsonExporter,
@@ -37,7 +38,7 @@ from arabtoday.extraction import parse_page
 from arabtoday.items import EXPORT_FIELDS, Article
 from arabtoday.launch import crawl_command, crawl_in_process
 from arabtoday.signals import OUTPUT_OPENED, RECORDS_DURABLE
-from conftest import FAST, ROOT, SNAPSHOT, Server, expected_records, read_jsonl
+from conftest import FAST, ROOT, Server, expected_records, read_jsonl
 
 BASE = "http://exporters.test"
 
@@ -72,11 +73,9 @@ class FakeCrawler:
 
 def snapshot_articles() -> list[Article]:
     """Real records: snapshot pages through the extraction and cleaning code."""
-    pages = sorted(p for p in SNAPSHOT.glob("*/*/*/*/index.html") if p.parts[-4] not in ("amp", "print"))
     articles = []
-    for path in pages:
-        url = f"{BASE}/{path.parent.relative_to(SNAPSHOT).as_posix()}"
-        article = clean(parse_page(path.read_text("utf-8").replace("__BASE__", BASE), url))
+    for path in article_pages():
+        article = clean(parse_page(page_html(path, BASE), served_url(path, BASE)))
         article.lastmod = "2017-10-01T00:00:00Z"  # internal attributes that must never be exported
         article.change = "updated"
         articles.append(article)
@@ -330,7 +329,7 @@ def crawl_format(base: str, tmp: Path, fmt: str, state: Path) -> tuple[int, str,
         status, text = proc.returncode, proc.stderr
     else:
         done = crawl_in_process(base, output, settings=settings, timeout=300)
-        status, text = done.status, done.log + "".join(line + "\n" for line in done.complaints)
+        status, text = done.status, done.log + done.stderr
     signals = [json.loads(line) for line in log.read_text("utf-8").splitlines()] if log.exists() else []
     return status, text, output, signals
 

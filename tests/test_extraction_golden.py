@@ -4,10 +4,10 @@ field by field; the redesigned-layout fixture -> the same record through the fal
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
+from arabtoday.devsite import article_pages, page_html, served_url
 from arabtoday.extraction import NotAnArticle, extract, extract_bytes, parse_page
 from arabtoday.items import EXPORT_FIELDS
 from arabtoday.text import normalize, word_count
@@ -19,17 +19,12 @@ EXPECTED = expected_records(BASE)
 PAGE_FIELDS = [k for k in next(iter(EXPECTED.values())) if k != "duplicate_of"]
 
 
-def article_pages() -> list[Path]:
-    return sorted(p for p in SNAPSHOT.glob("*/*/*/*/index.html") if p.parts[-4] not in ("amp", "print"))
-
-
 def page_url(path: Path) -> str:
-    rel = path.parent.relative_to(SNAPSHOT).as_posix()
-    return f"{BASE}/{quote(rel)}"
+    return served_url(path, BASE)
 
 
 def load(path: Path) -> str:
-    return path.read_text("utf-8").replace("__BASE__", BASE)
+    return page_html(path, BASE)
 
 
 @pytest.mark.parametrize("path", article_pages(), ids=lambda p: "/".join(p.parts[-4:-2]))
@@ -120,9 +115,8 @@ def test_wrong_charset_declaration_is_corrected() -> None:
 ])
 def test_pages_that_are_not_articles(rel: str, reason: str) -> None:
     path = SNAPSHOT / rel
-    url = f"{BASE}/{path.parent.relative_to(SNAPSHOT).as_posix()}"
     with pytest.raises(NotAnArticle, match=reason):
-        parse_page(load(path), url)
+        parse_page(load(path), page_url(path))
 
 
 def test_malformed_markup_does_not_crash() -> None:
