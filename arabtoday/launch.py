@@ -106,7 +106,7 @@ def crawl_in_process(base_url: str, output: Path | None = None, *spider_args: st
     closed, report written, status 130) and ``timed_out`` is set."""
     from scrapy.utils.conf import arglist_to_dict
 
-    from arabtoday.commands.crawl import final_status, preflight, start_failure
+    from arabtoday.commands.crawl import complaint, final_status, preflight, start_failure
     from arabtoday.config import BadSetting
     from arabtoday.outcome import ExitStatus, mark
     from arabtoday.params import BadArgument
@@ -116,7 +116,7 @@ def crawl_in_process(base_url: str, output: Path | None = None, *spider_args: st
     try:
         preflight(values, SPIDER, spider_kwargs)
     except (BadSetting, BadArgument) as exc:
-        return Finished(int(ExitStatus.BAD_CONFIG), complaints=[f"arabtoday: could not start: {exc}"])
+        return Finished(int(ExitStatus.BAD_CONFIG), complaints=[complaint(f"could not start: {exc}")])
     reactor = _ReactorThread.running()
     ended: queue.Queue[Any] = queue.Queue()
     started: dict[str, Any] = {}
@@ -157,10 +157,10 @@ def crawl_in_process(base_url: str, output: Path | None = None, *spider_args: st
     _drop_log_counter(crawler)
     if result is not None or crawler is None:  # a Failure: the crawl could not start
         message, status = start_failure(result)
-        return Finished(int(status), complaints=[f"arabtoday: {message}"], log=log.text())
+        return Finished(int(status), complaints=[complaint(message)], log=log.text())
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    status, complaint = final_status(stats)
-    return Finished(int(status), dict(stats), [f"arabtoday: {complaint}"] if complaint else [], log.text(), timed_out)
+    status, ended_early = final_status(stats)
+    return Finished(int(status), dict(stats), [complaint(ended_early)] if ended_early else [], log.text(), timed_out)
 
 
 class _ReactorThread:

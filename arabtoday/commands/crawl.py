@@ -66,16 +66,16 @@ class Command(ScrapyCrawl):
         if failure:
             self._start_failed(failure[0])
             return
-        status, complaint = final_status(crawler.stats.get_stats() if crawler.stats else {}, self._interrupted)
-        if complaint:
-            self._fail(complaint, status)
+        status, ended_early = final_status(crawler.stats.get_stats() if crawler.stats else {}, self._interrupted)
+        if ended_early:
+            self._fail(ended_early, status)
         self.exitcode = int(status)
 
     def _start_failed(self, failure: Failure) -> None:
         self._fail(*start_failure(failure))
 
     def _fail(self, message: str, status: ExitStatus) -> None:
-        sys.stderr.write(f"arabtoday: {message}\n")
+        sys.stderr.write(complaint(message) + "\n")
         self.exitcode = int(status)
 
     _interrupted: ExitStatus | None = None
@@ -124,6 +124,11 @@ def _on_failure(started: Any, record: Any) -> None:
             record(Failure(exc, type(exc), exc.__traceback__))
 
     started.add_done_callback(done)
+
+
+def complaint(message: str) -> str:
+    """The one line the command prints on stderr when the run could not start or ended early."""
+    return f"arabtoday: {message}"
 
 
 def use_default_feed(settings: Any) -> None:
