@@ -36,6 +36,7 @@ NO_POLITENESS = {
 SPIDER = "arabtoday"
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 STOP_GRACE_SECONDS = 60  # after a timeout: how long a stopped crawl may take to close its feeds and report
+STOP_RETRY_SECONDS = 0.1  # a crawl asked to stop while still starting is asked again this often
 
 
 def crawl_command(base_url: str, output: Path | None = None, *spider_args: str,
@@ -127,7 +128,13 @@ def crawl_in_process(base_url: str, output: Path | None = None, *spider_args: st
         crawler = started["crawler"]
         if crawler.stats is not None:
             mark(crawler.stats, ExitStatus.INTERRUPTED_INT)
-        deferred_from_coro(crawler.stop_async())
+        engine = crawler._engine  # None until the crawl starts (Scrapy's way to ask before then)
+        if engine is not None and engine.running:
+            deferred_from_coro(crawler.stop_async())
+        elif crawler.crawling:
+            # still starting: Crawler.stop_async would only mark the crawler stopped and leave the engine,
+            # once it runs, without anyone to stop it (the crawl would never end): ask again shortly
+            reactor.callLater(STOP_RETRY_SECONDS, stop)
 
     def start() -> None:  # in the reactor's thread
         from scrapy.crawler import CrawlerRunner
