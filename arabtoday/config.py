@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from arabtoday.site.addresses import SITE_URL
+
 PREFIX = "ARABTODAY_"
 MIB = 1024 * 1024
 
@@ -121,7 +123,7 @@ def _base_url(value: str) -> str | None:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("ARABTODAY_BASE_URL", "https://www.arabstoday.net", "url", check=_base_url, doc=(
+    Setting("ARABTODAY_BASE_URL", SITE_URL, "url", check=_base_url, doc=(
         "The site, or a copy of it; the `base_url` spider argument overrides it.")),
     # -- state: incremental runs and deduplication
     Setting("ARABTODAY_STATE_DIR", None, "path", optional=True, doc=(

@@ -1,70 +1,154 @@
-"""Downloader middlewares: scope, truncation, retries with backoff.
+"""Every middleware of the project, downloader and spider, in the order a request meets them.
 
-- :class:`ScopeMiddleware` applies :mod:`arabtoday.scope` to every request
-  before robots.txt and before it is sent: redirects and meta refreshes to
+Spider middlewares (``SPIDER_MIDDLEWARES``), on what the spider's callbacks yield:
+
+- :class:`IncrementalMiddleware` (600): the incremental skip, before any fetch.
+  One request per article per run, whatever address it was found under; none for
+  an article the state says is unchanged since the last run (its sitemap
+  ``lastmod`` has not moved, :func:`arabtoday.state.store.should_fetch`); a
+  listing's next page only while its pages bring new articles. After the fetch,
+  :class:`arabtoday.pipelines.IncrementalPipeline` skips an article whose text
+  did not change.
+- :class:`FrontierMiddleware` (40, nearest the engine): holds a callback's
+  output while the scheduler is full (:mod:`arabtoday.discovery.frontier`).
+
+Downloader middlewares (``DOWNLOADER_MIDDLEWARES``), on every request and answer:
+
+- :class:`ScopeMiddleware` (40) applies :mod:`arabtoday.site.scope` to every
+  request before robots.txt and before it is sent: redirects and meta refreshes to
   another host or port, or to an address kind the crawler never requests, are
   refused, counted (``arabtoday/blocked/<why>``) and logged with both addresses.
-- :class:`TruncationMiddleware`: a response cut short is retried, then fails
-  as ``truncated``; it is never parsed as half an article.
-- :class:`BackoffRetryMiddleware`: Scrapy's retry with exponential backoff
+- :class:`BackoffRetryMiddleware` (550): Scrapy's retry with exponential backoff
   (``Retry-After`` honoured), and one retry only for DNS failures and refused
   connections, so that an unreachable site ends the run within a minute.
+- :class:`BlockPageMiddleware` (555): the same body served for several article
+  addresses is a block page, never an article (:mod:`arabtoday.run.blocking`).
+- :class:`TruncationMiddleware` (560): a response cut short is retried, then fails
+  as ``truncated``; it is never parsed as half an article.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
-from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, IgnoreRequest, StopDownload
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError
 from scrapy.http import Response
 from twisted.internet.error import ConnectionRefusedError as TxConnectionRefusedError
 from twisted.internet.error import DNSLookupError
 
+from arabtoday.discovery.frontier import Frontier
+from arabtoday.meta import ARTICLE_ID, LASTMOD, LISTING_PAGE, SAME_ACCOUNT, SOURCE
 from arabtoday.params import params_of
-from arabtoday.scope import Scope
+from arabtoday.run.blocking import BlockedPage, BlockPageDetector
+from arabtoday.run.failures import Truncated, looks_cut
+from arabtoday.signals import LASTMOD_SEEN
+from arabtoday.site.scope import OutOfScope, Scope
+from arabtoday.state.extension import StateExtension
+from arabtoday.state.store import should_fetch
 from arabtoday.stats import Stat
 
 logger = logging.getLogger(__name__)
 # retried once: they rarely pass on a second try (Scrapy >= 2.14 wraps Twisted's errors in its own)
 QUICK_FAILURES = (DNSLookupError, TxConnectionRefusedError, CannotResolveHostError, DownloadConnectionRefusedError)
 QUICK_FAILURE_RETRIES = 1
-# The end of a complete HTML document; an old page may omit it, but then it ends on a tag, not mid-text.
-_COMPLETE_END = re.compile(rb"(?:</html\s*>|</body\s*>)\s*$", re.I)
-_ENDS_ON_TAG = re.compile(rb">\s*$")
-TAIL_BYTES = 512
+# A listing's next page is followed past page 2 only when the page brought an article new to the run.
+PAGINATION_CHECKED_FROM = 3
+DISCOVERY_SOURCES = ("sitemap", "feed")  # the sources that make up the progress line's total
 
 
-class OutOfScope(IgnoreRequest):
-    """A request outside the site (its reason: ``offsite``, ``not_wanted``)."""
+# -- spider middlewares ----------------------------------------------------------------------------------------------
 
-    def __init__(self, why: str, url: str, origin: str | None) -> None:
-        super().__init__(f"outside the site ({why}): {url}" + (f" (redirected from {origin})" if origin else ""))
-        self.why = why
+class IncrementalMiddleware:
+    """What not to fetch: an article already requested in this run, or unchanged since the last one."""
 
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.incremental = crawler.settings.getbool("ARABTODAY_INCREMENTAL")
+        self.known: dict[str, bool] = {}  # article id -> requested in this run (False: skipped, unchanged)
 
-class Truncated(IgnoreRequest):
-    """A response that stayed cut short after its retries."""
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
+        return cls(crawler)
 
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        new = 0
+        for entry in result:
+            request, first = self._decide(entry, new)
+            new += first
+            if request is not None:
+                yield request
 
-def looks_cut(body: bytes) -> bool:
-    """Does an HTML document end mid-way? Complete pages end with ``</html>`` or ``</body>``;
-    old pages that omit them still end on a tag. A document that stops inside a tag or in the
-    middle of text was cut. (Used only when the transport could not tell: no Content-Length.)"""
-    tail = body[-TAIL_BYTES:].rstrip()
-    if not tail:
+    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        new = 0
+        async for entry in result:
+            request, first = self._decide(entry, new)
+            new += first
+            if request is not None:
+                yield request
+
+    def _decide(self, entry: Any, new_so_far: int) -> tuple[Any, bool]:
+        """The entry to pass on (None: skipped), and whether it is an article first seen in this run."""
+        if not isinstance(entry, Request):
+            return entry, False
+        if int(entry.meta.get(LISTING_PAGE, 0)) >= PAGINATION_CHECKED_FROM and not new_so_far:
+            self._count("pagination_no_new", Stat.BOUND)
+            return None, False
+        article_id = entry.meta.get(ARTICLE_ID)
+        if not article_id or entry.meta.get(SAME_ACCOUNT):
+            return entry, False
+        first = article_id not in self.known
+        return (entry if self._wanted(entry, article_id) else None), first
+
+    def _wanted(self, request: Request, article_id: str) -> bool:
+        stamp = request.meta.get(LASTMOD)
+        requested = self.known.get(article_id)
+        if requested or (requested is False and not stamp):
+            if requested and stamp:  # found on a listing first: the sitemap's stamp is the next baseline
+                self.crawler.signals.send_catch_log(signal=LASTMOD_SEEN, article_id=article_id, lastmod=stamp)
+            self._count("known")
+            return False
+        # new, or skipped when found without a lastmod (a listing) and now the sitemap gives one
+        if requested is None and request.meta.get(SOURCE) in DISCOVERY_SOURCES:
+            self.crawler.stats.inc_value(Stat.DISCOVERY_TOTAL)
+        state = self.crawler.get_extension(StateExtension)
+        if state.persistent and self.incremental:  # without history there is nothing to skip
+            fetch, why = should_fetch(state.store.get(article_id), stamp)
+            if not fetch:
+                self.known[article_id] = False
+                self._count(why)
+                return False
+        self.known[article_id] = True
         return True
-    if _COMPLETE_END.search(tail):
-        return False
-    if tail.rfind(b"<") > tail.rfind(b">"):
-        return True  # stops inside a tag
-    return not _ENDS_ON_TAG.search(tail)
 
+    def _count(self, reason: str, stat: str = Stat.DISCOVERY_SKIPPED) -> None:
+        self.crawler.stats.inc_value(stat.format(reason=reason, name=reason))
+
+
+class FrontierMiddleware:
+    """Passes each request of a callback's output on only once the frontier admits it."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FrontierMiddleware:
+        return cls(crawler)
+
+    async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        frontier = self.crawler.get_extension(Frontier)
+        async for entry in result:
+            if isinstance(entry, Request) and frontier is not None:
+                await frontier.admit(entry)
+            yield entry
+
+
+# -- downloader middlewares ------------------------------------------------------------------------------------------
 
 class ScopeMiddleware:
     def __init__(self, crawler: Crawler) -> None:
@@ -111,12 +195,26 @@ class TruncationMiddleware:
     def process_response(self, request: Request, response: Response) -> Request | Response:
         if "partial" not in response.flags or response.status != 200 or not looks_cut(response.body):
             return response
-        self.crawler.stats.inc_value("arabtoday/truncated_responses")
+        self.crawler.stats.inc_value(Stat.TRUNCATED_RESPONSES)
         retry = get_retry_request(request, spider=self.crawler.spider, reason="truncated",
                                   max_retry_times=self.max_retries, logger=logger)
         if retry is not None:
             return retry
         raise Truncated(f"cut short (connection closed mid-body, {len(response.body)} bytes): {request.url}")
+
+
+class BlockPageMiddleware:
+    """An article answer whose very bytes were already served for other article addresses is a
+    block page (a captcha, an "access denied" page): it fails as ``blocked``, never reaches a parser."""
+
+    def __init__(self) -> None:
+        self.detector = BlockPageDetector()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status == 200 and request.meta.get(ARTICLE_ID) and \
+                self.detector.served_for_many(response.body, response.url):
+            raise BlockedPage(f"the same body was served for several article addresses: {response.url}")
+        return response
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -149,36 +247,3 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if isinstance(exception, QUICK_FAILURES) and int(request.meta.get("retry_times", 0)) >= QUICK_FAILURE_RETRIES:
             return None  # give up: the errback counts it
         return await self._wait(super().process_exception(request, exception))
-
-
-class StreamCap:
-    """Reads a response only up to ``request.meta['stream_cap']`` bytes, then stops the download
-    and hands on what arrived (flag ``download_stopped``): a sitemap larger than the protocol's
-    limit is read up to the limit, not refused whole, and never held beyond it."""
-
-    def __init__(self) -> None:
-        self.received: dict[int, int] = {}
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> StreamCap:
-        ext = cls()
-        crawler.signals.connect(ext.bytes_received, signal=signals.bytes_received)
-        crawler.signals.connect(ext.done, signal=signals.response_received)
-        crawler.signals.connect(ext.done_request, signal=signals.request_left_downloader)
-        return ext
-
-    def bytes_received(self, data: bytes, request: Request) -> None:
-        cap = request.meta.get("stream_cap")
-        if not cap:
-            return
-        total = self.received.get(id(request), 0) + len(data)
-        self.received[id(request)] = total
-        if total > cap:
-            self.received.pop(id(request), None)
-            raise StopDownload(fail=False)
-
-    def done(self, response: Response, request: Request) -> None:
-        self.received.pop(id(request), None)
-
-    def done_request(self, request: Request) -> None:
-        self.received.pop(id(request), None)

@@ -12,10 +12,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from arabtoday.dates import parse_day
-from arabtoday.urls import LANGS
-
-DEFAULT_BASE_URL = "https://www.arabstoday.net"
+from arabtoday.cleaning.dates import parse_day
+from arabtoday.site.addresses import LANGS, SITE_URL
 
 
 class BadArgument(ValueError):
@@ -32,7 +30,7 @@ class CrawlParams:
         "doc": "Only articles published on or before this day (`YYYY-MM-DD`, UTC)."})
     max_articles: int | None = field(default=None, metadata={
         "doc": "Stop once this many articles have been emitted (a positive whole number)."})
-    base_url: str = field(default=DEFAULT_BASE_URL, metadata={
+    base_url: str = field(default=SITE_URL, metadata={
         "doc": "Address of the site, or of any copy of it (e.g. a local snapshot on `http://127.0.0.1:8000`)."})
     role: str = field(default="seed", metadata={
         "doc": "Distributed mode only: `seed` starts a new run (resets the shared queue) and discovers; "
@@ -74,10 +72,10 @@ class CrawlParams:
         if role not in ("seed", "worker"):
             raise BadArgument(f"role must be seed or worker (got {role!r})")
         values["role"] = role
-        base = str(raw.get("base_url") or DEFAULT_BASE_URL).strip().rstrip("/")
+        base = str(raw.get("base_url") or SITE_URL).strip().rstrip("/")
         parts = urlsplit(base)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-            raise BadArgument(f"base_url must be an http(s) address such as {DEFAULT_BASE_URL} (got {base!r})")
+            raise BadArgument(f"base_url must be an http(s) address such as {SITE_URL} (got {base!r})")
         values["base_url"] = f"{parts.scheme}://{parts.netloc.lower()}{parts.path}"
         return cls(**values)
 

@@ -13,12 +13,12 @@ Order (``ITEM_PIPELINES``):
  900   MaxArticlesPipeline         dropped: past ``max_articles``
 =====  ==========================  ==================================================
 
-Every drop is a :class:`arabtoday.accounting.Dropped` naming its bucket and
+Every drop is a :class:`arabtoday.run.ledger.Dropped` naming its bucket and
 reason, so the ledger closes the article's account with it. The pipelines get
 what they share from the extensions that own it (the state store, the
 ordering hold) and the run's parameters from :func:`arabtoday.params.params_of`;
 they never call the spider. ``python -m arabtoday extract`` runs these same
-classes (:mod:`arabtoday.offline`).
+classes (:mod:`arabtoday.offline.runner`).
 """
 
 from __future__ import annotations
@@ -27,18 +27,20 @@ from datetime import date
 from typing import Any, NoReturn
 
 from scrapy.crawler import Crawler
-from scrapy.utils.defer import deferred_from_coro
 
-from arabtoday.accounting import Dropped
-from arabtoday.cleaning import clean
+from arabtoday.cleaning.record import clean
+from arabtoday.dedup.ordering import OrderingHold
+from arabtoday.export.validation import problem_field, validate
 from arabtoday.extraction import as_record, is_fallback
 from arabtoday.items import REQUIRED_FIELDS, Article, RawArticle
-from arabtoday.ordering import OrderingHold
 from arabtoday.params import CrawlParams, params_of
-from arabtoday.state import StateStore, Status, is_real_edit
+from arabtoday.run.ledger import Dropped
+from arabtoday.run.stopping import stop_run
 from arabtoday.state.extension import StateExtension
-from arabtoday.stats import Stat
-from arabtoday.validation import problem_field, validate
+from arabtoday.state.store import StateStore, Status, is_real_edit
+from arabtoday.stats import Bucket, Stat
+
+MAX_ARTICLES = "max_articles"  # the drop reason past the limit, and the run's close reason
 
 
 class Stage:
@@ -70,7 +72,7 @@ class Stage:
 
 class BoilerplatePipeline(Stage):
     """Turns what a page object read into the clean record: boilerplate out,
-    dateline/author/source split off (:func:`arabtoday.cleaning.clean`)."""
+    dateline/author/source split off (:func:`arabtoday.cleaning.record.clean`)."""
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, RawArticle):
@@ -93,7 +95,7 @@ class RequiredFieldsPipeline(Stage):
     def process_item(self, item: Article) -> Article:
         for field in REQUIRED_FIELDS:
             if not getattr(item, field):
-                self.drop("dropped", f"missing_{field}", item)
+                self.drop(Bucket.DROPPED, f"missing_{field}", item)
         return item
 
 
@@ -105,7 +107,7 @@ class SchemaPipeline(Stage):
     def process_item(self, item: Article) -> Article:
         problems = validate(as_record(item))
         if problems:
-            self.drop("dropped", f"invalid/{problem_field(problems[0])}", item, "; ".join(problems))
+            self.drop(Bucket.DROPPED, f"invalid/{problem_field(problems[0])}", item, "; ".join(problems))
         return item
 
 
@@ -118,7 +120,7 @@ class WindowPipeline(Stage):
             return item
         day = date.fromisoformat(item.published_at[:10]) if item.published_at else None
         if day and not params.in_window(day):
-            self.drop("dropped", "out_of_window", item, item.published_at or "")
+            self.drop(Bucket.DROPPED, "out_of_window", item, item.published_at or "")
         return item
 
 
@@ -128,7 +130,7 @@ class ArticleIdPipeline(Stage):
 
     def process_item(self, item: Article) -> Article:
         if not self.store.claim_run(item.id):
-            self.drop("duplicate", "same_id", item, "same article reached twice", level="DEBUG")
+            self.drop(Bucket.DUPLICATE, "same_id", item, "same article reached twice", level="DEBUG")
         return item
 
 
@@ -149,10 +151,10 @@ class IncrementalPipeline(Stage):
         version = getattr(item, "extractor_version", None) or None
         if seen.content_hash == item.content_hash:
             store.mark(item.id, seen.status, lastmod=item.lastmod, extractor_version=version)
-            self.drop("skipped", "unchanged", item, "unchanged since last run", level="DEBUG")
+            self.drop(Bucket.SKIPPED, "unchanged", item, "unchanged since last run", level="DEBUG")
         if not is_real_edit(seen, item.content_hash, version, item.lastmod):
             store.mark(item.id, seen.status, item.content_hash, item.lastmod, version)
-            self.drop("skipped", "reextracted", item, "text differs only by the extractor version", level="DEBUG")
+            self.drop(Bucket.SKIPPED, "reextracted", item, "text differs only by the extractor version", level="DEBUG")
         item.change = "updated"
         return item
 
@@ -164,7 +166,7 @@ class ContentDedupPipeline(Stage):
     ``duplicate_of`` set instead. Editions never match each other.
 
     The decision is made on arrival and holds under any order: the first text in the
-    dataset wins, the later one is its copy. The ordering hold (:mod:`arabtoday.ordering`)
+    dataset wins, the later one is its copy. The ordering hold (:mod:`arabtoday.dedup.ordering`)
     only lets a lower id still in flight arrive first, so that the kept one is usually
     the original."""
 
@@ -189,7 +191,7 @@ class ContentDedupPipeline(Stage):
             self.stats.inc_value(Stat.DUPLICATE_FLAGGED.format(kind=kind))
             return item
         store.mark(item.id, Status.DUPLICATE, item.content_hash, item.lastmod)
-        self.drop("duplicate", kind, item, f"copy of {original}")
+        self.drop(Bucket.DUPLICATE, kind, item, f"copy of {original}")
 
 
 class MaxArticlesPipeline(Stage):
@@ -202,8 +204,8 @@ class MaxArticlesPipeline(Stage):
     def process_item(self, item: Article) -> Article:
         limit = self.params.max_articles
         if limit is not None and self.passed >= limit:
-            self.drop("dropped", "max_articles", item)
+            self.drop(Bucket.DROPPED, MAX_ARTICLES, item)
         self.passed += 1
-        if limit is not None and self.passed >= limit and self.crawler.engine is not None:
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="max_articles"))
+        if limit is not None and self.passed >= limit:
+            stop_run(self.crawler, MAX_ARTICLES)
         return item

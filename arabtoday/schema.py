@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from arabtoday.site.addresses import LANGS
 from arabtoday.version import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -38,9 +39,9 @@ if TYPE_CHECKING:
 
 SCHEMA_ID = "https://github.com/arabtoday/arabtoday/blob/main/schema/article.schema.json"
 JSON_SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
-ISO_UTC_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"  # what arabtoday.dates.iso writes
+# what arabtoday.cleaning.dates.iso writes
+ISO_UTC_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
 ARTICLE_ID_PATTERN = r"^(en|ar)-[0-9]+$"
-LANGS = ("en", "ar")
 
 
 class _NoDefault:

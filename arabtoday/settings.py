@@ -46,8 +46,16 @@ DOWNLOADER_MIDDLEWARES = {
     "arabtoday.middlewares.ScopeMiddleware": 40,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "arabtoday.middlewares.BackoffRetryMiddleware": 550,
+    # after truncation (560) judged the page whole: the same body for many article addresses is a block page
+    "arabtoday.middlewares.BlockPageMiddleware": 555,
     # after decompression (590), before retry (550) sees the response: a cut page is retried
     "arabtoday.middlewares.TruncationMiddleware": 560,
+}
+# What the spider yields: the incremental skip (once per article and run; nothing unchanged since the last
+# run), then the frontier, nearest the engine, which holds an output while the scheduler is full.
+SPIDER_MIDDLEWARES = {
+    "arabtoday.middlewares.IncrementalMiddleware": 600,
+    "arabtoday.middlewares.FrontierMiddleware": 40,
 }
 REDIRECT_MAX_TIMES = 5
 DNS_TIMEOUT = 10
@@ -66,33 +74,33 @@ ITEM_PIPELINES = {
 # Every format writes the schema's fields only and tells the state what is on
 # disk (arabtoday/exporters.py); pickle and marshal stay Scrapy's and do not.
 FEED_EXPORTERS = {
-    "jsonl": "arabtoday.exporters.DurableJsonLinesExporter",
-    "jsonlines": "arabtoday.exporters.DurableJsonLinesExporter",
-    "jl": "arabtoday.exporters.DurableJsonLinesExporter",
-    "json": "arabtoday.exporters.DurableJsonExporter",
-    "csv": "arabtoday.exporters.DurableCsvExporter",
-    "xml": "arabtoday.exporters.DurableXmlExporter",
+    "jsonl": "arabtoday.export.exporters.DurableJsonLinesExporter",
+    "jsonlines": "arabtoday.export.exporters.DurableJsonLinesExporter",
+    "jl": "arabtoday.export.exporters.DurableJsonLinesExporter",
+    "json": "arabtoday.export.exporters.DurableJsonExporter",
+    "csv": "arabtoday.export.exporters.DurableCsvExporter",
+    "xml": "arabtoday.export.exporters.DurableXmlExporter",
 }
 FEED_EXPORT_FIELDS = list(_schema.EXPORT_FIELDS)  # the record's columns in every format (never lastmod/change)
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_STORE_EMPTY = True
 
-# Extensions own the run's shared parts; pipelines and the spider reach them with
+# Extensions own the run's shared parts; pipelines and middlewares reach them with
 # crawler.get_extension(...). The state opens (and recovers) first and closes last.
 EXTENSIONS = {
     "arabtoday.state.extension.StateExtension": 100,
-    "arabtoday.accounting.Ledger": 110,
-    "arabtoday.accounting.BlockWatch": 120,
-    "arabtoday.ordering.OrderingHold": 130,
-    "arabtoday.frontier.Frontier": 140,
-    "arabtoday.middlewares.StreamCap": 150,
-    "arabtoday.report.RunReport": 500,
-    "arabtoday.progress.Progress": 510,
+    "arabtoday.run.ledger.Ledger": 110,
+    "arabtoday.run.blocking.BlockWatch": 120,
+    "arabtoday.dedup.ordering.OrderingHold": 130,
+    "arabtoday.discovery.frontier.Frontier": 140,
+    "arabtoday.discovery.sitemaps.StreamCap": 150,
+    "arabtoday.run.reporter.RunReport": 500,
+    "arabtoday.run.progress.Progress": 510,
 }
 # Distributed mode: switched on by ARABTODAY_REDIS_URL, carries all scrapy-redis wiring.
-ADDONS = {"arabtoday.distributed.DistributedAddon": 100}
-# `scrapy check`: @site_url paths are relative to ARABTODAY_BASE_URL (arabtoday.contracts)
-SPIDER_CONTRACTS = {"arabtoday.contracts.SiteUrlContract": 1}
+ADDONS = {"arabtoday.distributed.addon.DistributedAddon": 100}
+# `scrapy check`: @site_url paths are relative to ARABTODAY_BASE_URL (arabtoday.spiders.contracts)
+SPIDER_CONTRACTS = {"arabtoday.spiders.contracts.SiteUrlContract": 1}
 # The project's `crawl` command: Scrapy's, with validated settings and exit statuses.
 COMMANDS_MODULE = "arabtoday.commands"
 
@@ -105,6 +113,6 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 
 LOG_LEVEL = "INFO"
-LOG_FORMATTER = "arabtoday.logformatter.ArticleLogFormatter"
+LOG_FORMATTER = "arabtoday.run.logformatter.ArticleLogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -2,8 +2,8 @@
 
 The spider, the middlewares, the pipelines and the exporters never call each
 other; they send these (``crawler.signals.send_catch_log``) and the extensions
-that own the run's shared parts listen (:mod:`arabtoday.accounting`,
-:mod:`arabtoday.state.extension`, :mod:`arabtoday.ordering`).
+that own the run's shared parts listen (:mod:`arabtoday.run.ledger`,
+:mod:`arabtoday.state.extension`, :mod:`arabtoday.dedup.ordering`).
 """
 
 from __future__ import annotations
@@ -31,3 +31,8 @@ RECORDS_DURABLE = object()
 
 # Sent by a feed exporter when it opens a file: ``path``, ``offset`` where this run's records start.
 OUTPUT_OPENED = object()
+
+# The run is stopping early (``max_articles``, blocked, an output or Redis lost): ``reason``. Sent by
+# :func:`arabtoday.run.stopping.stop_run` before the engine closes, so that the parts that wait for
+# room or for other articles (the frontier, the ordering hold) let go at once.
+RUN_STOPPING = object()

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_dataset.py [--validate 100000] [--export 50000]
 
-Validation: ``arabtoday.validation.validate`` on the snapshot's records (real
+Validation: ``arabtoday.export.validation.validate`` on the snapshot's records (real
 extraction output), microseconds per record, valid and invalid; next to it,
 in the same process, the reference validator ``jsonschema`` (what spidermon's
 item validation runs) on the same records and the same schema.
@@ -34,7 +34,7 @@ BASE = "http://bench.test"
 
 
 def snapshot_records() -> list[dict[str, Any]]:
-    from arabtoday.devsite import snapshot_records as records
+    from devkit.site import snapshot_records as records
 
     return [dict(r, crawled_at="2024-01-01T00:00:00Z") for r in records(BASE)]
 
@@ -50,15 +50,15 @@ def bench_validation(n: int) -> None:
     import jsonschema
 
     from arabtoday.schema import json_schema
-    from arabtoday.validation import validate
+    from arabtoday.export.validation import validate
 
     valid = snapshot_records()
     invalid = [dict(r, word_count="many", lang="xx") for r in valid]
     reference = jsonschema.Draft7Validator(json_schema())
     assert all(not validate(r) for r in valid) and all(validate(r) for r in invalid)
     rows = [
-        ("arabtoday.validation.validate", "valid", per_record_us(validate, valid, n)),
-        ("arabtoday.validation.validate", "invalid", per_record_us(validate, invalid, n // 10)),
+        ("arabtoday.export.validation.validate", "valid", per_record_us(validate, valid, n)),
+        ("arabtoday.export.validation.validate", "invalid", per_record_us(validate, invalid, n // 10)),
         ("jsonschema Draft7 iter_errors", "valid", per_record_us(lambda r: list(reference.iter_errors(r)), valid,
                                                                   n // 10)),
         ("jsonschema Draft7 iter_errors", "invalid", per_record_us(lambda r: list(reference.iter_errors(r)), invalid,
@@ -82,7 +82,7 @@ def child(variant: str, inputs: list[str], out: str) -> None:
     """One export in this process; prints seconds and peak RSS as JSON."""
     start = time.perf_counter()
     if variant == "run_export":
-        from arabtoday.dataset import run_export
+        from arabtoday.export.dataset import run_export
 
         status = run_export([Path(p) for p in inputs], Path(out), ["all"], stream=io.StringIO())
         assert status == 0

@@ -103,7 +103,7 @@ def expected_days(value: str | None) -> frozenset[str]:
     """The day as written and the UTC day: pages state local time, extractors differ on converting it."""
     if not value:
         return frozenset()
-    from arabtoday.dates import iso, parse_iso
+    from arabtoday.cleaning.dates import iso, parse_iso
 
     days = set()
     m = _DAY.match(value)

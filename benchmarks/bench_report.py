@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from arabtoday.items import Article
-from arabtoday.report import Aggregates, build_report
-from arabtoday.report_html import render_html
+from arabtoday.run.report import Aggregates, build_report
+from arabtoday.run.report_html import render_html
 
 ARCHIVE_DAYS = 20 * 365  # the site's archive: about twenty years of daily news
 

@@ -3,7 +3,7 @@ project's dev server (a real HTTP server in a subprocess), and real crawls read
 back from their JSON Lines output and run report.
 
 :func:`crawl` runs the crawl in this process by default, through Scrapy's own
-``CrawlerRunner`` (:func:`arabtoday.launch.crawl_in_process`: the settings,
+``CrawlerRunner`` (:func:`devkit.launch.crawl_in_process`: the settings,
 checks and exit status of ``scrapy crawl``, without a Python start-up per
 crawl). A test of what only a process has (its stderr, signals, a kill, the
 environment, two runs at once) passes ``process=True`` or uses
@@ -32,9 +32,11 @@ from typing import Any
 import pytest
 import redis
 
-from arabtoday.devserver import RunningServer as Server
-from arabtoday.devserver import start_server
-from arabtoday.devsite import (  # noqa: F401 (the site helpers the test modules import from here)
+from devkit.launch import NO_POLITENESS, crawl_in_process
+from devkit.launch import crawl_command as build_crawl_command
+from devkit.server import RunningServer as Server
+from devkit.server import start_server
+from devkit.site import (  # noqa: F401 (the site helpers the test modules import from here)
     BUNDLED_SITE,
     EXPECTED,
     article_id_of,
@@ -46,8 +48,6 @@ from arabtoday.devsite import (  # noqa: F401 (the site helpers the test modules
     site_meta,
     write_site_meta,
 )
-from arabtoday.launch import NO_POLITENESS, crawl_in_process
-from arabtoday.launch import crawl_command as build_crawl_command
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = BUNDLED_SITE

@@ -1,8 +1,8 @@
 import pytest
 
-from arabtoday.cleaning import author_of, body_blocks, is_boilerplate, split_dateline, strip_source_label
+from arabtoday.cleaning.record import author_of, body_blocks, is_boilerplate, split_dateline, strip_source_label
+from arabtoday.cleaning.text import content_hash, normalize
 from arabtoday.items import RawArticle
-from arabtoday.text import content_hash, normalize
 
 
 def raw(blocks: list[str], **kw: object) -> RawArticle:

@@ -10,12 +10,13 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from arabtoday import settings as project_settings
-from arabtoday.blocking import BlockPageDetector, says_blocked
 from arabtoday.config import BY_NAME, SETTINGS, markdown, problems
-from arabtoday.middlewares import looks_cut
-from arabtoday.ordering import FULL, TIMEOUT, OrderingHold
-from arabtoday.outcome import CAUSE, ExitStatus, exit_status
-from arabtoday.scope import Scope
+from arabtoday.dedup.ordering import OrderingHold
+from arabtoday.run.blocking import BlockPageDetector, says_blocked
+from arabtoday.run.exitstatus import ExitStatus, exit_status
+from arabtoday.run.failures import looks_cut
+from arabtoday.site.scope import Scope
+from arabtoday.stats import Stat
 
 
 def project(**overrides: str) -> Settings:
@@ -71,10 +72,10 @@ def test_failed_articles_exit_three_and_say_how_many() -> None:
 
 
 def test_the_graver_cause_wins() -> None:
-    stats = {"arabtoday/articles/failed/http_500": 1, CAUSE.format(name="write_failed"): 1,
-             CAUSE.format(name="blocked"): 1}
+    stats = {"arabtoday/articles/failed/http_500": 1, Stat.EXIT_CAUSE.format(name="write_failed"): 1,
+             Stat.EXIT_CAUSE.format(name="blocked"): 1}
     assert exit_status(stats)[0] is ExitStatus.WRITE_FAILED
-    stats[CAUSE.format(name="interrupted_term")] = 1
+    stats[Stat.EXIT_CAUSE.format(name="interrupted_term")] = 1
     assert exit_status(stats)[0] is ExitStatus.INTERRUPTED_TERM
 
 
@@ -177,7 +178,7 @@ def test_a_wait_that_runs_out_is_counted_and_never_raises() -> None:
     ordering = hold(ARABTODAY_DEDUP_HOLD_SECONDS=0.05)
     in_flight(ordering, "en-1")
     assert asyncio.run(ordering.wait_for_lower_ids("en-2")) is False
-    assert ordering.stats.get_value(TIMEOUT) == 1
+    assert ordering.stats.get_value(Stat.ORDER_TIMEOUT) == 1
     assert ordering.waiting == 0
 
 
@@ -193,4 +194,4 @@ def test_past_the_cap_items_go_on_at_once_and_closing_releases_everyone() -> Non
         return [second, await first]
 
     assert asyncio.run(scenario()) == [False, True]
-    assert ordering.stats.get_value(FULL) == 1
+    assert ordering.stats.get_value(Stat.ORDER_FULL) == 1

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from arabtoday.dedup import Fingerprinter
-from arabtoday.launch import crawl_command
-from arabtoday.state import recover
+from arabtoday.dedup.fingerprints import Fingerprinter
+from arabtoday.state.recovery import recover
 from arabtoday.state.sqlite import SqliteStore
 from conftest import FAST, ROOT, Server, crawl, expected_records, read_jsonl
+from devkit.launch import crawl_command
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 KILL_AFTER_LINES = (1, 4, 7)  # records in this run's output when the process is killed

@@ -22,9 +22,9 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from arabtoday.dataset import DATASETS_DIR, DATASETS_SHARD, PARQUET_NAME, run_export
-from arabtoday.devsite import snapshot_records
+from arabtoday.export.dataset import DATASETS_DIR, DATASETS_SHARD, PARQUET_NAME, run_export
 from arabtoday.schema import EXPORT_FIELDS, TIMESTAMP_FIELDS, arrow_schema
+from devkit.site import snapshot_records
 
 SNAPSHOT_RECORDS = [dict(r, crawled_at="2024-01-01T00:00:00Z") for r in snapshot_records("http://schema.test")]
 # One record per id, as a crawl writes them (the snapshot has an article under two addresses).

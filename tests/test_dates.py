@@ -2,7 +2,15 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from arabtoday.dates import find_site_dates, find_text_dates, iso, parse_any, parse_iso, parse_rfc822, parse_site_date
+from arabtoday.cleaning.dates import (
+    find_site_dates,
+    find_text_dates,
+    iso,
+    parse_any,
+    parse_iso,
+    parse_rfc822,
+    parse_site_date,
+)
 
 UTC = timezone.utc
 

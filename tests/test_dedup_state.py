@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from arabtoday.dedup import Fingerprinter, similarity
-from arabtoday.state import Emitted, Seen, Status, should_fetch
+from arabtoday.cleaning.text import content_hash
+from arabtoday.dedup.fingerprints import Fingerprinter, similarity
 from arabtoday.state.sqlite import SqliteStore, StateMismatch
-from arabtoday.text import content_hash
+from arabtoday.state.store import Emitted, Seen, Status, should_fetch
 from conftest import EXPECTED
 
 RECORDS = {json.loads(line)["id"]: json.loads(line) for line in EXPECTED.read_text("utf-8").splitlines()}

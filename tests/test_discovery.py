@@ -6,7 +6,10 @@ import gzip
 
 import pytest
 
-from arabtoday.discovery import BadXML, ListingPage, parse_feed, parse_sitemap
+from arabtoday.discovery.feeds import parse_feed
+from arabtoday.discovery.listings import ListingPage
+from arabtoday.discovery.sitemaps import parse_sitemap
+from arabtoday.discovery.xml import BadXML
 from conftest import SNAPSHOT
 
 BASE = "http://site.test"

@@ -21,9 +21,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from arabtoday.distributed import BUSY_TTL_FACTOR, HEARTBEAT_SECONDS
-from arabtoday.launch import crawl_command
-from arabtoday.sitegen import generate
+from arabtoday.distributed.workers import BUSY_TTL_FACTOR, HEARTBEAT_SECONDS
 from conftest import (
     FAST,
     ROOT,
@@ -39,6 +37,8 @@ from conftest import (
     wait_until,
     write_site_meta,
 )
+from devkit.launch import crawl_command
+from devkit.sitegen import generate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 GENERATED_ARTICLES = 150

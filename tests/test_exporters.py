@@ -26,9 +26,8 @@ from scrapy.signalmanager import SignalManager
 from scrapy.statscollectors import MemoryStatsCollector
 
 from arabtoday import settings as project_settings
-from arabtoday.cleaning import clean
-from arabtoday.devsite import article_pages, page_html, served_url
-from arabtoday.exporters import (
+from arabtoday.cleaning.record import clean
+from arabtoday.export.exporters import (
     DurableCsvExporter,
     DurableJsonExporter,
     DurableJsonLinesExporter,
@@ -36,9 +35,10 @@ from arabtoday.exporters import (
 )
 from arabtoday.extraction import parse_page
 from arabtoday.items import EXPORT_FIELDS, Article
-from arabtoday.launch import crawl_command, crawl_in_process
 from arabtoday.signals import OUTPUT_OPENED, RECORDS_DURABLE
 from conftest import FAST, ROOT, Server, expected_records, read_jsonl
+from devkit.launch import crawl_command, crawl_in_process
+from devkit.site import article_pages, page_html, served_url
 
 BASE = "http://exporters.test"
 
@@ -57,6 +57,7 @@ class FakeCrawler:
         self.signals.connect(self._durable, signal=RECORDS_DURABLE)
         self.signals.connect(self._opened, signal=OUTPUT_OPENED)
         self.on_durable: Any = None
+        self.engine = None  # never started: nothing to stop
 
     def _durable(self, records: list[Any], path: str | None, offset: int | None) -> None:
         self.durable.append({"ids": [r.id for r in records], "path": path, "offset": offset})
@@ -211,7 +212,7 @@ def test_dev_full_is_logged_once_counted_and_stops_the_output(caplog: pytest.Log
     """No exception escapes (Scrapy would only log a traceback per record from its signal handler):
     one ERROR line, the cause of exit status 4, and nothing written or announced after it."""
     crawler = FakeCrawler()
-    with open("/dev/full", "wb") as fh, caplog.at_level(logging.ERROR, logger="arabtoday.exporters"):
+    with open("/dev/full", "wb") as fh, caplog.at_level(logging.ERROR, logger="arabtoday.export.exporters"):
         exporter = DurableJsonLinesExporter(fh, crawler=crawler)
         exporter.start_exporting()
         exporter.export_item(ARTICLES[0])

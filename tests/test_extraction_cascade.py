@@ -14,10 +14,10 @@ import json
 
 import pytest
 
+from arabtoday.cleaning.text import word_count
 from arabtoday.extraction import EXTRACTOR_VERSION, extract, extract_bytes, is_fallback, parse_page
 from arabtoday.extraction.cascade import ld_body_blocks
 from arabtoday.extraction.parsers import strip_site_name
-from arabtoday.text import word_count
 from conftest import FIXTURES, SNAPSHOT, expected_records
 
 BASE = "http://golden.test"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from arabtoday.devsite import article_pages, page_html, served_url
+from arabtoday.cleaning.text import normalize, word_count
 from arabtoday.extraction import NotAnArticle, extract, extract_bytes, parse_page
 from arabtoday.items import EXPORT_FIELDS
-from arabtoday.text import normalize, word_count
 from conftest import FIXTURES, SNAPSHOT, expected_records
+from devkit.site import article_pages, page_html, served_url
 
 BASE = "http://golden.test"
 EXPECTED = expected_records(BASE)

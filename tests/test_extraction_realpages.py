@@ -17,14 +17,14 @@ from functools import cache
 
 import pytest
 
-from arabtoday import cleaning as C
+from arabtoday.cleaning import record as C
+from arabtoday.cleaning.text import fold_for_match, normalize
 from arabtoday.extraction import Page, decode_html
 from arabtoday.extraction.cascade import TRAFILATURA_RECALL, generic_blocks
 from arabtoday.extraction.parsers import FallbackParser
 from arabtoday.extraction.selectors import LAYOUTS
 from arabtoday.items import RawArticle
-from arabtoday.text import fold_for_match, normalize
-from arabtoday.urls import article_ref
+from arabtoday.site.addresses import article_ref
 from conftest import ROOT
 
 DATA = ROOT / "benchmarks" / "realpages"

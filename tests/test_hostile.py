@@ -142,7 +142,7 @@ def test_redirects_and_refresh_never_leave_the_site(traps: tuple[Server, Server]
 
 @ACCEPTANCE
 def test_scope_rule_keeps_scheme_upgrades_and_refuses_other_hosts_ports_and_kinds() -> None:
-    from arabtoday.scope import Scope
+    from arabtoday.site.scope import Scope
 
     scope = Scope.from_base_url("http://www.arabstoday.net")
     article = "/en/middle-east/104257/dozens-of-is-fighters-surrender-as-raqas-fall-nears"

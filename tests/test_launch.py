@@ -1,4 +1,4 @@
-"""``arabtoday.launch``: the command line and the in-process crawl are the same crawl.
+"""``devkit.launch``: the command line and the in-process crawl are the same crawl.
 
 The in-process runner is what most end-to-end tests use, so it is held to the
 command: the same feeds from the same ``-o``/``-O`` options, the same refusal
@@ -15,8 +15,8 @@ import pytest
 from scrapy.settings import Settings
 from scrapy.utils.conf import feed_process_params_from_cli
 
-from arabtoday.launch import NO_POLITENESS, crawl_command, crawl_in_process, crawl_settings
 from conftest import FAST, Server, article_requests, copy_site, site_meta, start_server, write_site_meta
+from devkit.launch import NO_POLITENESS, crawl_command, crawl_in_process, crawl_settings
 
 HANG_SECONDS = 60  # far beyond the timeout below: the crawl can only end by being stopped
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from arabtoday.launch import crawl_command
-from arabtoday.progress import RateMeter, Snapshot, bar_wanted, eta_seconds, format_line, snapshot
+from arabtoday.run.progress import RateMeter, Snapshot, bar_wanted, eta_seconds, format_line, snapshot
 from conftest import FAST, ROOT, Server, crawl
+from devkit.launch import crawl_command
 
-LINE = re.compile(r"\[arabtoday\.progress\] INFO: progress: (?P<done>[\d,]+)(?:/(?P<total>[\d,]+))? articles done"
+LINE = re.compile(r"\[arabtoday\.run\.progress\] INFO: progress: (?P<done>[\d,]+)(?:/(?P<total>[\d,]+))? articles done"
                   r".*?fetched (?P<fetched>[\d,]+) pages")
 BAR = re.compile(r"articles: .*articles")  # tqdm's meter: "articles: 12 articles [00:01, ...]" or with a percentage
 CADENCE = 0.4  # seconds between lines in the crawl tests
@@ -148,7 +148,7 @@ def test_live_bar_on_a_terminal_with_log_lines_kept_whole(snapshot_server: Serve
     assert "\r" in screen  # redrawn in place
     # each log line still starts on its own line: the bar is cleared before it is written
     for line in re.split(r"[\r\n]+", screen):
-        if "[arabtoday.progress] INFO" in line:
+        if "[arabtoday.run.progress] INFO" in line:
             assert re.match(r"\s*\d{4}-\d{2}-\d{2} ", line), line
 
 

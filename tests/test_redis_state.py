@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from arabtoday.dedup import Fingerprinter
-from arabtoday.outcome import ExitStatus, StartError
-from arabtoday.state import Emitted, StateStore
+from arabtoday.dedup.fingerprints import Fingerprinter
+from arabtoday.run.exitstatus import ExitStatus, StartError
 from arabtoday.state.redis import ALIVE_KEY, RedisStore, check_eviction_policy
+from arabtoday.state.store import Emitted, StateStore
 from conftest import redis_binary, start_redis
 
 pytestmark = [pytest.mark.redis]
@@ -135,7 +135,7 @@ def test_an_unreachable_server_is_a_start_error_with_status_4(tmp_path: Path) ->
 
 
 def test_the_store_has_only_the_state_interface() -> None:
-    """The run's bookkeeping lives in arabtoday.distributed; the store is any backend's interface."""
+    """The run's bookkeeping lives in arabtoday.distributed.addon; the store is any backend's interface."""
     extra = {name for name in vars(RedisStore) if not name.startswith("_") and callable(getattr(RedisStore, name))}
     assert extra - set(dir(StateStore)) <= {"key", "use_timeout"}  # naming keys, bounding calls: no bookkeeping
     for name in ("reset_run", "touch", "seconds_since_activity", "queue_length"):

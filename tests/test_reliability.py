@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 
-from arabtoday.sitegen import generate
 from conftest import (
     Server,
     article_path,
@@ -43,6 +42,7 @@ from conftest import (
     wait_until,
     write_site_meta,
 )
+from devkit.sitegen import generate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
 

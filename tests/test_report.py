@@ -18,16 +18,13 @@ from typing import Any
 import pytest
 from scrapy import Request
 
-from arabtoday import report as report_module
-from arabtoday.launch import crawl_command
-from arabtoday.offline import DictStats
-from arabtoday.outcome import ExitStatus
-from arabtoday.report import (
-    ACCOUNTING_ERROR,
+from arabtoday.export.files import atomic_write_text
+from arabtoday.offline.runner import DictStats
+from arabtoday.run import report as report_module
+from arabtoday.run.exitstatus import ExitStatus
+from arabtoday.run.report import (
     Aggregates,
-    ErrorLineCounter,
     accounting,
-    atomic_write_text,
     build_report,
     check_accounting,
     effective_settings,
@@ -35,7 +32,10 @@ from arabtoday.report import (
     load_report,
     report_command,
 )
+from arabtoday.run.reporter import ErrorLineCounter
+from arabtoday.stats import Stat
 from conftest import FAST, ROOT, CrawlResult, Server, copy_site, crawl, site_meta, start_server, write_site_meta
+from devkit.launch import crawl_command
 
 MID_RUN_PAGES = 20  # of the snapshot's ~74: the interrupted run is well under way, far from done
 BALANCED = {
@@ -82,9 +82,9 @@ def test_accounting_that_does_not_add_up_is_an_error_and_exit_status_1(caplog: p
     assert report["errors"]["accounting"] == 1
     assert report["exit_status"]["code"] == ExitStatus.INTERNAL_ERROR
     stats = Stats(lost)
-    with caplog.at_level(logging.ERROR, logger="arabtoday.report"):
+    with caplog.at_level(logging.ERROR, logger="arabtoday.run.report"):
         check_accounting(stats)
-    assert stats.get_value(ACCOUNTING_ERROR) == 1
+    assert stats.get_value(Stat.ACCOUNTING_ERROR) == 1
     line = caplog.records[-1]
     assert line.levelno == logging.ERROR
     assert "15 article(s) requested, 12 in the buckets" in line.getMessage()
@@ -100,16 +100,16 @@ def test_a_distributed_worker_reports_its_accounting_without_checking_it(caplog:
     assert report["exit_status"]["code"] == ExitStatus.ARTICLES_FAILED  # the failed article, not an accounting error
     assert "not checked" in format_report(report)
     stats = Stats(partial)
-    with caplog.at_level(logging.INFO, logger="arabtoday.report"):
+    with caplog.at_level(logging.INFO, logger="arabtoday.run.report"):
         check_accounting(stats, checked=False)
-    assert stats.get_value(ACCOUNTING_ERROR) is None
+    assert stats.get_value(Stat.ACCOUNTING_ERROR) is None
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_balanced_stats_set_no_accounting_error() -> None:
     stats = Stats(BALANCED)
     check_accounting(stats)
-    assert stats.get_value(ACCOUNTING_ERROR) is None
+    assert stats.get_value(Stat.ACCOUNTING_ERROR) is None
 
 
 # -- errors ---------------------------------------------------------------------------------------------------------
@@ -265,16 +265,16 @@ def test_report_command_prints_renders_and_refuses_what_is_not_a_report(tmp_path
     for bad, why in (("[1, 2]", "not a run report"), ("{not json", "not JSON"), ('{"a": 1}', "not a run report")):
         (tmp_path / "bad.json").write_text(bad, "utf-8")
         err = io.StringIO()
-        assert report_command(tmp_path / "bad.json", None, io.StringIO(), err) == 2
+        assert report_command(tmp_path / "bad.json", None, io.StringIO(), err) == 1  # as arabtoday report exits
         assert why in err.getvalue()
-    with pytest.raises(report_module.NotAReport, match="cannot read"):
+    with pytest.raises(report_module.NotAReport, match="no such file"):
         load_report(tmp_path / "missing.json")
 
 
-def test_report_module_runs_as_a_command(tmp_path: Path) -> None:
+def test_report_command_runs_from_the_command_line(tmp_path: Path) -> None:
     saved = tmp_path / "x.report.json"
     saved.write_text(json.dumps(build_report(BALANCED, 3.0)), "utf-8")
-    proc = subprocess.run([sys.executable, "-m", "arabtoday.report", str(saved), "--html", str(tmp_path / "x.html")],
+    proc = subprocess.run([sys.executable, "-m", "arabtoday", "report", str(saved), "--html", str(tmp_path / "x.html")],
                           capture_output=True, text=True, check=False, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "arabtoday run report: exit 3" in proc.stdout

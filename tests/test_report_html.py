@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 import websocket
 
-from arabtoday.report import build_report, dumps_report
-from arabtoday.report_html import CHARTS, render_html, write_html
+from arabtoday.run.report import build_report, dumps_report
+from arabtoday.run.report_html import CHARTS, render_html, write_html
 from conftest import ROOT, CrawlResult
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

@@ -15,7 +15,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from arabtoday.saved import (
+from arabtoday.offline.saved import (
     BAD_RECORD_LENGTH,
     EMPTY,
     NOT_HTML,
@@ -98,7 +98,7 @@ def test_gzip_bomb_stops_at_the_cap_in_bounded_memory(bomb: Path) -> None:
         assert len(fh.read(MAX + 1)) == MAX + 1
     # VmHWM, the peak RSS of this process's own memory: unlike ru_maxrss, it does not
     # carry over the parent's peak across fork and exec (here, pytest's).
-    code = ("import json, re, sys; from arabtoday.saved import read_input; "
+    code = ("import json, re, sys; from arabtoday.offline.saved import read_input; "
             "kinds = [getattr(i, 'kind', 'page') for i in read_input(sys.argv[1], None, int(sys.argv[2]))]; "
             "hwm = re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read())[1]; "
             "print(json.dumps({'kinds': kinds, 'rss': int(hwm)}))")

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from arabtoday import schema
-from arabtoday.devsite import snapshot_records
+from arabtoday.export.validation import problem_field, validate
 from arabtoday.items import (
     EXPORT_FIELDS,
     INTERNAL_FIELDS,
@@ -24,9 +24,9 @@ from arabtoday.items import (
     copied_fields,
     raw_article_class,
 )
-from arabtoday.validation import problem_field, validate
 from arabtoday.version import SCHEMA_VERSION
 from conftest import ROOT
+from devkit.site import snapshot_records
 
 COMMITTED = ROOT / "schema" / "article.schema.json"
 BASE = "http://schema.test"

@@ -1,6 +1,6 @@
 import pytest
 
-from arabtoday.urls import Kind, article_ref, classify, sitemap_month, strip_tracking
+from arabtoday.site.addresses import Kind, article_ref, classify, sitemap_month, strip_tracking
 
 BASE = "https://www.arabstoday.net"
 

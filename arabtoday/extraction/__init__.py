@@ -13,13 +13,13 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from arabtoday.cleaning import clean
+from arabtoday.cleaning.record import clean
 from arabtoday.extraction.cascade import is_fallback
 from arabtoday.extraction.html import Decoded, decode_html
 from arabtoday.extraction.page import Page
 from arabtoday.extraction.parsers import LAYOUT_PARSERS, ArticleParser, FallbackParser, LayoutParser, PageMetadata
 from arabtoday.items import EXPORT_FIELDS, Article, RawArticle
-from arabtoday.urls import article_ref, strip_tracking
+from arabtoday.site.addresses import article_ref, strip_tracking
 
 # Bumped whenever the output for the same page may change (see README): a record
 # whose text changed under a new version is a re-extraction, not an edit of the site.

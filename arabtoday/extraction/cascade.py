@@ -39,9 +39,9 @@ import trafilatura
 from lxml import etree
 from lxml.etree import ParserError
 
+from arabtoday.cleaning.text import normalize
 from arabtoday.extraction.html import is_junk, text_blocks
 from arabtoday.extraction.page import Page
-from arabtoday.text import normalize
 
 logger = logging.getLogger(__name__)
 

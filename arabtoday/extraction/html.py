@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from lxml import etree
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
 
+from arabtoday.cleaning.text import normalize
 from arabtoday.extraction.selectors import JUNK_TAGS, JUNK_TOKEN_PARTS, JUNK_TOKEN_SPLIT
-from arabtoday.text import normalize
 
 # Tried in this order when the declared charset does not decode cleanly.
 CANDIDATE_ENCODINGS = ("utf-8", "cp1256", "cp1252")

@@ -17,11 +17,11 @@ from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
+from arabtoday.cleaning.text import normalize
 from arabtoday.extraction import selectors as S
 from arabtoday.extraction.depth import TRUNCATION_DEPTH, flatten, too_deep
 from arabtoday.extraction.html import element_text
-from arabtoday.text import normalize
-from arabtoday.urls import absolute, strip_tracking
+from arabtoday.site.addresses import absolute, strip_tracking
 
 logger = logging.getLogger(__name__)
 

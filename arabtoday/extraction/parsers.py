@@ -21,8 +21,9 @@ from typing import ClassVar
 import htmldate
 from lxml import etree
 
-from arabtoday.cleaning import is_boilerplate
-from arabtoday.dates import find_site_dates, find_text_dates, iso, parse_any, parse_iso, parse_site_date
+from arabtoday.cleaning.dates import find_site_dates, find_text_dates, iso, parse_any, parse_iso, parse_site_date
+from arabtoday.cleaning.record import is_boilerplate
+from arabtoday.cleaning.text import fold_for_match, normalize
 from arabtoday.extraction import selectors as S
 from arabtoday.extraction.cascade import (
     DENSE_BLOCK,
@@ -41,8 +42,7 @@ from arabtoday.extraction.cascade import (
 from arabtoday.extraction.html import element_text, is_junk, text_blocks
 from arabtoday.extraction.page import Page, ld_text
 from arabtoday.items import RawArticle
-from arabtoday.text import fold_for_match, normalize
-from arabtoday.urls import ArticleRef, absolute
+from arabtoday.site.addresses import ArticleRef, absolute
 
 logger = logging.getLogger(__name__)
 
@@ -324,7 +324,7 @@ class LayoutParser(ArticleParser):
 
     def _leading_strong(self) -> str | None:
         """``<p><strong>Damascus - Arab Today</strong> text…</p>``: a dateline run into the first paragraph."""
-        from arabtoday.cleaning import split_dateline
+        from arabtoday.cleaning.record import split_dateline
 
         first = self.page.css("p", self._body)[:1]
         strong = self.page.css("p > strong:first-child, p > b:first-child", first[0]) if first else []

@@ -4,15 +4,18 @@ Discovery runs through every source the site offers, each independent of the
 others (one failing never stops the rest): robots.txt -> sitemap index ->
 monthly sitemaps (read as streams); the edition and section feeds; the home
 and section pages with their pagination; an article's own links. Every address
-found is classified (:mod:`arabtoday.urls`) and only the kinds the crawl needs
-are requested, once per article id per run, and only when the state says the
-article is new, changed or failed last time.
+found is classified (:mod:`arabtoday.site.addresses`) and only the kinds the
+crawl needs, in the editions and the date window asked for, are yielded.
 
-What it finds goes to the frontier (:mod:`arabtoday.frontier`), which feeds
-the scheduler within its bound. Article pages are read by page objects
-(:mod:`arabtoday.extraction`); every article request ends in one bucket of the
-ledger (:mod:`arabtoday.accounting`), told through signals. Cleaning,
-deduplication and export happen in the item pipelines and feed exporters.
+Callbacks yield their requests lazily, as they read, through Scrapy's spider
+middlewares: the incremental skip (one request per article per run, none for
+an article unchanged since the last run) and the frontier (which holds the
+output while the scheduler is full) are spider middlewares
+(:mod:`arabtoday.middlewares`). Article pages are read by page objects
+(:mod:`arabtoday.extraction`) into a ``RawArticle``; an article page that ends
+without an item reports its outcome to the ledger (``ARTICLE_OUTCOME``).
+Cleaning, deduplication and export happen in the item pipelines and feed
+exporters. The spider keeps no state of its own.
 """
 
 from __future__ import annotations
@@ -30,19 +33,20 @@ from scrapy.http import Response
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
-from arabtoday.blocking import BlockPageDetector, says_blocked
-from arabtoday.dates import iso
-from arabtoday.discovery import BadXML, Entry, ListingPage, SitemapReader, article_id_hint, iter_feed
+from arabtoday.cleaning.dates import iso
+from arabtoday.discovery.feeds import iter_feed
+from arabtoday.discovery.listings import ListingPage
+from arabtoday.discovery.sitemaps import SitemapReader
+from arabtoday.discovery.xml import BadXML, Entry
 from arabtoday.extraction import NotAnArticle, Page, decode_html, parse_page
-from arabtoday.failures import article_failure, failure_kind, slug
-from arabtoday.frontier import Frontier
-from arabtoday.middlewares import OutOfScope
+from arabtoday.meta import ARTICLE_ID, LASTMOD, LISTING_PAGE, SAME_ACCOUNT, SOURCE, STREAM_CAP
 from arabtoday.params import BadArgument, CrawlParams
-from arabtoday.signals import ARTICLE_OUTCOME, ARTICLE_REQUESTED, LASTMOD_SEEN
-from arabtoday.state import should_fetch
-from arabtoday.state.extension import StateExtension
-from arabtoday.stats import Stat
-from arabtoday.urls import Classified, Kind, absolute, classify, sitemap_month
+from arabtoday.run.blocking import BLOCKED, says_blocked
+from arabtoday.run.failures import article_failure, failure_kind, slug
+from arabtoday.signals import ARTICLE_OUTCOME
+from arabtoday.site.addresses import Classified, Kind, absolute, article_id_hint, classify, sitemap_month
+from arabtoday.site.scope import OutOfScope
+from arabtoday.stats import Bucket, Stat
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +54,9 @@ logger = logging.getLogger(__name__)
 # keeps the scheduler queue (and memory) small.
 PRIORITY = {"article": 10, "feed": 5, "listing": 0, "sitemap": 1, "robots": 20}
 SITEMAP_HARD_LIMIT_FACTOR = 2  # transport wall for sitemaps: twice the bytes read (stops bombs and huge lengths)
-DISCOVERY_SKIPPED = "arabtoday/discovery/skipped/{reason}"
-DISCOVERY_TOTAL = "arabtoday/discovery/total"
-BOUND = "arabtoday/bounds/{name}"
-SOURCE_ERROR = "arabtoday/errors/source/{kind}"
-SOURCE_OK = "arabtoday/sources/{source}"
+PAUSED_SITEMAPS = 2  # sitemap bodies the scraper may hold while the frontier pauses their output
+SCRAPER_ACTIVE_SIZE = 5_000_000  # Scrapy's SCRAPER_SLOT_MAX_ACTIVE_SIZE default, for everything else
+ARTICLE_KINDS = (Kind.ARTICLE, Kind.AMP)
 
 
 class ArabTodaySpider(Spider):
@@ -73,9 +75,7 @@ class ArabTodaySpider(Spider):
         self.base_url = self.params.base_url
         # No allowed_domains: Scrapy's offsite filter drops requests at scheduling, before any errback,
         # so an article redirected off the site would vanish from the accounting. The scope rule
-        # (arabtoday.scope, applied by ScopeMiddleware to every request) is stricter (ports too) and counts.
-        self._known: dict[str, bool] = {}  # article id -> requested in this run (False: skipped, unchanged)
-        self._blocks = BlockPageDetector()
+        # (arabtoday.site.scope, applied by ScopeMiddleware to every request) is stricter (ports too) and counts.
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArabTodaySpider:
@@ -83,21 +83,14 @@ class ArabTodaySpider(Spider):
         kwargs.setdefault("base_url", crawler.settings.get("ARABTODAY_BASE_URL"))
         return super().from_crawler(crawler, *args, **kwargs)
 
-    # -- the parts this spider hands its findings to ---------------------------------------------------------------
-
-    follow = True  # False under ``scrapy parse``: read the one page, request nothing more
-
-    def _discover(self, requests: Iterator[Request | None], kind: str) -> None:
-        """Hand a source of requests to the frontier (read lazily, within its bound)."""
-        if self.follow:
-            self.crawler.get_extension(Frontier).add(requests, kind)
-
-    def _send(self, signal: object, **kwargs: Any) -> None:
-        self.crawler.signals.send_catch_log(signal=signal, **kwargs)
-
-    def _outcome(self, request: Request, bucket: str, reason: str) -> None:
-        self._send(ARTICLE_OUTCOME, article_id=request.meta.get("article_id"), url=request.url, bucket=bucket,
-                   reason=reason)
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """The scraper holds a sitemap's response while the frontier pauses its output: room for two."""
+        super().update_settings(settings)
+        sitemap_wall = settings.getint("ARABTODAY_SITEMAP_MAX_BYTES") * SITEMAP_HARD_LIMIT_FACTOR
+        wanted = PAUSED_SITEMAPS * sitemap_wall + SCRAPER_ACTIVE_SIZE
+        if settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") < wanted:
+            settings.set("SCRAPER_SLOT_MAX_ACTIVE_SIZE", wanted, priority="spider")
 
     # -- start ---------------------------------------------------------------------------------------------------
 
@@ -106,15 +99,13 @@ class ArabTodaySpider(Spider):
             return  # workers take their requests from the shared queue (distributed mode)
         base = self.base_url
         yield Request(f"{base}/robots.txt", self.parse_robots, errback=self.robots_failed,
-                      priority=PRIORITY["robots"], meta={"handle_httpstatus_list": [404, 410], "source": "robots"})
+                      priority=PRIORITY["robots"], meta={"handle_httpstatus_list": [404, 410], SOURCE: "robots"})
         for lang in self.params.langs:
             yield self._page_request(f"{base}/{lang}/rss", "feed")
             yield self._page_request(f"{base}/{lang}/", "listing")
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
-        """Any address of the site, by its kind (``scrapy parse URL``): one page read, nothing followed
-        (what it would discover is counted, not requested)."""
-        self.follow = False
+        """Any address of the site, by its kind (``scrapy parse URL``)."""
         kind = classify(response.url, self.base_url).kind
         callback = {Kind.ARTICLE: self.parse_article, Kind.AMP: self.parse_article, Kind.FEED: self.parse_feed,
                     Kind.SITEMAP: self.parse_sitemap, Kind.LISTING: self.parse_listing,
@@ -122,16 +113,16 @@ class ArabTodaySpider(Spider):
         if callback is None:
             logger.info("%s is not an address the crawler reads (%s)", response.url, kind.value)
             return
-        yield from callback(response) or ()
+        yield from callback(response)
 
     def _page_request(self, url: str, kind: str, **meta: Any) -> Request:
         callback = {"feed": self.parse_feed, "listing": self.parse_listing, "sitemap": self.parse_sitemap}[kind]
         if kind == "sitemap":
             limit = self.settings.getint("ARABTODAY_SITEMAP_MAX_BYTES")
             meta = {"download_maxsize": limit * SITEMAP_HARD_LIMIT_FACTOR,
-                    "download_warnsize": limit * SITEMAP_HARD_LIMIT_FACTOR, "stream_cap": limit, **meta}
+                    "download_warnsize": limit * SITEMAP_HARD_LIMIT_FACTOR, STREAM_CAP: limit, **meta}
         return Request(url, callback, errback=self.source_failed, priority=PRIORITY[kind],
-                       meta={"source": kind, **meta})
+                       meta={SOURCE: kind, **meta})
 
     # -- sitemaps ------------------------------------------------------------------------------------------------
 
@@ -140,62 +131,60 @@ class ArabTodaySpider(Spider):
         if response.status == 200:
             sitemaps = [u for u in sitemap_urls_from_robots(response.body, base_url=response.url)
                         if classify(u, self.base_url).kind is Kind.SITEMAP]
-        self._discover(iter([self._page_request(u, "sitemap") for u in sitemaps]
-                               or [self._page_request(f"{self.base_url}/sitemap.xml", "sitemap")]), "sitemap")
-        return iter(())
+        for url in sitemaps or [f"{self.base_url}/sitemap.xml"]:
+            yield self._page_request(url, "sitemap")
 
-    def robots_failed(self, failure: Failure) -> None:
+    def robots_failed(self, failure: Failure) -> Iterator[Request]:
         self._count_source_failure(failure, "robots")
-        self._discover(iter([self._page_request(f"{self.base_url}/sitemap.xml", "sitemap")]), "sitemap")
+        yield self._page_request(f"{self.base_url}/sitemap.xml", "sitemap")
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        """Read as a stream: each entry becomes a request as it is read (the frontier paces the reading)."""
         try:
             reader = SitemapReader(response.body, response.url, self.settings.getint("ARABTODAY_SITEMAP_MAX_ENTRIES"),
                                    self.settings.getint("ARABTODAY_SITEMAP_MAX_BYTES"))
         except BadXML as exc:
             self._bad_source(response, "sitemap", exc)
-            return iter(())
-        self.stats.inc_value(SOURCE_OK.format(source="sitemap"))
+            return
+        self.stats.inc_value(Stat.SOURCE_READ.format(source="sitemap"))
         if "download_stopped" in response.flags:
-            self.stats.inc_value(BOUND.format(name="sitemap_bytes"))
+            self.stats.inc_value(Stat.BOUND.format(name="sitemap_bytes"))
             logger.warning("sitemap %s is larger than ARABTODAY_SITEMAP_MAX_BYTES: read up to it", response.url)
-        if reader.is_index:
-            self._discover(self._index_requests(reader), "sitemap")
-        else:
-            self._discover(self._sitemap_requests(reader), "article")
-        return iter(())
+        yield from self._index_requests(reader) if reader.is_index else self._sitemap_requests(reader)
 
-    def _index_requests(self, reader: SitemapReader) -> Iterator[Request | None]:
+    def _index_requests(self, reader: SitemapReader) -> Iterator[Request]:
         limit = self.settings.getint("ARABTODAY_INDEX_MAX_SITEMAPS")
         followed = 0
         for entry in self._read_entries(reader, "sitemap"):
             found = classify(entry.url, self.base_url)
             if found.kind is not Kind.SITEMAP:
-                self.stats.inc_value(DISCOVERY_SKIPPED.format(reason="not_a_sitemap"))
+                self.stats.inc_value(Stat.DISCOVERY_SKIPPED.format(reason="not_a_sitemap"))
                 continue
             if not self._sitemap_wanted(found.url):
                 continue
             if followed >= limit:
-                self.stats.inc_value(BOUND.format(name="index_sitemaps"))
+                self.stats.inc_value(Stat.BOUND.format(name="index_sitemaps"))
                 logger.warning("sitemap index %s lists more than %d sitemaps: the rest is ignored", reader.page_url,
                                limit)
                 return
             followed += 1
             yield self._page_request(found.url, "sitemap")
 
-    def _sitemap_requests(self, reader: SitemapReader) -> Iterator[Request | None]:
+    def _sitemap_requests(self, reader: SitemapReader) -> Iterator[Request]:
         for entry in self._read_entries(reader, "sitemap"):
             if self._date_wanted(entry.date, is_lastmod=True):
-                yield from self._article_requests([(classify(entry.url, self.base_url), entry.date)], "sitemap")
+                request = self._article_request(classify(entry.url, self.base_url), "sitemap", entry.date)
+                if request is not None:
+                    yield request
 
     def _read_entries(self, reader: SitemapReader, source: str) -> Iterator[Entry]:
         try:
             yield from reader.entries()
         except BadXML as exc:
-            self.stats.inc_value(SOURCE_ERROR.format(kind=f"bad_{source}"))
+            self.stats.inc_value(Stat.SOURCE_ERROR.format(kind=f"bad_{source}"))
             logger.error("unreadable %s %s: %s", source, reader.page_url, exc)
         if reader.hit:
-            self.stats.inc_value(BOUND.format(name=reader.hit))
+            self.stats.inc_value(Stat.BOUND.format(name=reader.hit))
             logger.warning("%s %s: stopped at its bound (%s)", source, reader.page_url, reader.hit)
 
     def _sitemap_wanted(self, url: str) -> bool:
@@ -205,59 +194,52 @@ class ArabTodaySpider(Spider):
         lang, year, mon = month
         wanted = lang in self.params.langs and self.params.month_in_window(year, mon)
         if not wanted:
-            self.stats.inc_value(DISCOVERY_SKIPPED.format(reason="sitemap_out_of_window"))
+            self.stats.inc_value(Stat.DISCOVERY_SKIPPED.format(reason="sitemap_out_of_window"))
         return wanted
 
     # -- feeds ---------------------------------------------------------------------------------------------------
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
-        self._discover(self._feed_requests(response), "article")
-        return iter(())
-
-    def _feed_requests(self, response: Response) -> Iterator[Request | None]:
         try:
             for entry in iter_feed(response.body, response.url):
                 if self._date_wanted(entry.date, is_lastmod=False):
                     # a feed's date is the publication date, never a lastmod: not passed on
-                    yield from self._article_requests([(classify(entry.url, self.base_url), None)], "feed")
+                    request = self._article_request(classify(entry.url, self.base_url), "feed")
+                    if request is not None:
+                        yield request
         except BadXML as exc:
             self._bad_source(response, "feed", exc)
             return
-        self.stats.inc_value(SOURCE_OK.format(source="feed"))
+        self.stats.inc_value(Stat.SOURCE_READ.format(source="feed"))
 
     # -- listings ------------------------------------------------------------------------------------------------
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
+        """Home and section pages: the sections they name, their articles, then their next page
+        (which the incremental middleware drops when no article of the page was new)."""
         page = ListingPage(decode_html(response.body, _content_type(response)).text, response.url)
-        self.stats.inc_value(SOURCE_OK.format(source="listing"))
+        self.stats.inc_value(Stat.SOURCE_READ.format(source="listing"))
         here = classify(response.url, self.base_url)
         hrefs = self._hrefs(page)
-        pages: list[Request] = []
         if here.kind is Kind.HOME or (here.kind is Kind.LISTING and "page=" not in here.url):
             # home and section pages name the sections (one failing never hides the others):
             # their first pages and their feeds; the scheduler's filter drops the repeats
             for href in hrefs:
                 found = classify(absolute(href, page.url) or "", self.base_url)
                 if found.kind is Kind.LISTING and found.lang in self.params.langs and "page=" not in found.url:
-                    pages.append(self._page_request(found.url, "listing"))
-                    pages.append(self._page_request(f"{found.url.rstrip('/')}/rss.xml", "feed"))
-        links = self._article_links(hrefs, page.url)
-        new = sum(1 for item, _ in links if item.article and item.article.id not in self._known)
-        self._discover(self._article_requests(links, "listing"), "article")
-        number = int(response.meta.get("listing_page", 1))
+                    yield self._page_request(found.url, "listing")
+                    yield self._page_request(f"{found.url.rstrip('/')}/rss.xml", "feed")
+        yield from self._article_requests(self._article_links(hrefs, page.url), "listing")
+        number = int(response.meta.get(LISTING_PAGE, 1))
         next_url = page.next_page()
         if next_url and here.kind is Kind.LISTING:
-            if number > 1 and new == 0:
-                self.stats.inc_value(BOUND.format(name="pagination_no_new"))
-            elif number >= self.settings.getint("ARABTODAY_LISTING_MAX_PAGES"):
-                self.stats.inc_value(BOUND.format(name="listing_pages"))
+            if number >= self.settings.getint("ARABTODAY_LISTING_MAX_PAGES"):
+                self.stats.inc_value(Stat.BOUND.format(name="listing_pages"))
                 logger.warning("listing %s: stopped at ARABTODAY_LISTING_MAX_PAGES", response.url)
             elif self._listing_before_since(page):
-                self.stats.inc_value(DISCOVERY_SKIPPED.format(reason="pagination_before_since"))
+                self.stats.inc_value(Stat.DISCOVERY_SKIPPED.format(reason="pagination_before_since"))
             else:
-                pages.append(self._page_request(next_url, "listing", listing_page=number + 1))
-        self._discover(iter(pages), "page")
-        return iter(())
+                yield self._page_request(next_url, "listing", **{LISTING_PAGE: number + 1})
 
     def _listing_before_since(self, page: ListingPage) -> bool:
         dates = page.dates()
@@ -267,77 +249,49 @@ class ArabTodaySpider(Spider):
         limit = self.settings.getint("ARABTODAY_PAGE_MAX_LINKS")
         hrefs = page.hrefs(limit + 1)
         if len(hrefs) > limit:
-            self.stats.inc_value(BOUND.format(name="page_links"))
+            self.stats.inc_value(Stat.BOUND.format(name="page_links"))
             logger.warning("%s has more than %d links: the rest is ignored", page.url, limit)
         return hrefs[:limit]
 
     # -- articles ------------------------------------------------------------------------------------------------
 
-    def _article_links(self, hrefs: Iterable[str], page_url: str) -> list[tuple[Classified, datetime | None]]:
-        """Article links of a page. Most links of a page are already known (menus, tickers,
-        "more news"): they are skipped on a cheap id hint before any URL parsing."""
-        found = []
+    def _article_links(self, hrefs: Iterable[str], page_url: str) -> Iterator[Classified]:
+        """Article addresses among a page's links (a cheap test first: most links are not articles)."""
         for href in hrefs:
-            hint = article_id_hint(href)
-            if hint is None:
-                continue
-            if hint in self._known:
-                self.stats.inc_value(DISCOVERY_SKIPPED.format(reason="known"))
+            if article_id_hint(href) is None:
                 continue
             url = absolute(href, page_url)
-            item = classify(url, self.base_url) if url else None
-            if item is not None and item.kind in (Kind.ARTICLE, Kind.AMP):
-                found.append((item, None))
-        return found
+            found = classify(url, self.base_url) if url else None
+            if found is not None and found.kind in ARTICLE_KINDS:
+                yield found
 
-    def _article_requests(self, found: Iterable[tuple[Classified, datetime | None]],
-                          source: str) -> Iterator[Request | None]:
-        for item, lastmod in found:
-            yield self._article_request(item, source, lastmod)
+    def _article_requests(self, found: Iterable[Classified], source: str) -> Iterator[Request]:
+        for item in found:
+            request = self._article_request(item, source)
+            if request is not None:
+                yield request
 
     def _article_request(self, found: Classified, source: str, lastmod: datetime | None = None) -> Request | None:
-        """Request an article once per run, whatever address it was found under, and only
-        if the state says it is new, changed or failed last time."""
-        if found.kind not in (Kind.ARTICLE, Kind.AMP) or found.article is None:
+        """A request for an article of the editions asked for (whether it is fetched is the
+        incremental middleware's decision: once per run, and only if new or changed)."""
+        if found.kind not in ARTICLE_KINDS or found.article is None:
             return None
         ref = found.article
         if ref.lang not in self.params.langs:
-            self.stats.inc_value(DISCOVERY_SKIPPED.format(reason="other_edition"))
+            self.stats.inc_value(Stat.DISCOVERY_SKIPPED.format(reason="other_edition"))
             return None
-        stamp = iso(lastmod) if lastmod else None
-        requested = self._known.get(ref.id)
-        if requested or (requested is False and not stamp):
-            if requested and stamp:
-                self._send(LASTMOD_SEEN, article_id=ref.id, lastmod=stamp)  # found on a listing first
-            self.stats.inc_value(DISCOVERY_SKIPPED.format(reason="known"))
-            return None
-        # new, or skipped when found without a lastmod (a listing) and now the sitemap gives one
-        if source in ("sitemap", "feed") and requested is None:
-            self.stats.inc_value(DISCOVERY_TOTAL)
-        state = self.crawler.get_extension(StateExtension)
-        if state.persistent and self.settings.getbool("ARABTODAY_INCREMENTAL"):  # no history: nothing to skip
-            fetch, why = should_fetch(state.store.get(ref.id), stamp)
-            if not fetch:
-                self._known[ref.id] = False
-                self.stats.inc_value(DISCOVERY_SKIPPED.format(reason=why))
-                return None
-        self._known[ref.id] = True
-        self._send(ARTICLE_REQUESTED, article_id=ref.id, url=found.url)
         return Request(found.url, self.parse_article, errback=self.article_failed, priority=PRIORITY["article"],
-                       meta={"article_id": ref.id, "lastmod": stamp, "source": source})
+                       meta={ARTICLE_ID: ref.id, LASTMOD: iso(lastmod) if lastmod else None, SOURCE: source})
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         """An article page: one ``RawArticle`` (cleaned and checked by the pipelines), or an outcome.
 
         @site_url /en/middle-east/103928/381463-migrants-in-libya
         @returns items 1 1
-        @returns requests 0 0
+        @returns requests 1
         @scrapes url lang number extractor title published_at blocks
         """
         request = response.request
-        if self._blocks.served_for_many(response.body, response.url):
-            self._outcome(request, "failed", "blocked")
-            return
         decoded = decode_html(response.body, _content_type(response))
         if decoded.corrected:
             self.stats.inc_value(Stat.CHARSET_CORRECTED)
@@ -349,41 +303,42 @@ class ArabTodaySpider(Spider):
                 self.stats.inc_value(Stat.PAGES_FLATTENED)
             raw = parse_page(decoded.text, response.url, page)
         except NotAnArticle as exc:
+            canonical = self._canonical(decoded.text, response)
             if says_blocked(response.body):
-                self._outcome(request, "failed", "blocked")
-            elif not self._follow_canonical(decoded.text, response):
-                self._outcome(request, "dropped", f"not_article/{slug(str(exc))}")
+                self._outcome(request, Bucket.FAILED, BLOCKED)
+            elif canonical is not None and canonical.article.id == response.meta.get(ARTICLE_ID):
+                yield self._same_account(canonical, response)  # an AMP copy: its article instead
+            else:
+                self._outcome(request, Bucket.DROPPED, f"not_article/{slug(str(exc))}")
+                if canonical is not None:  # it names another article: that one's own request
+                    yield from self._article_requests([canonical], "amp")
             return
         except (ValueError, LookupError, TypeError, etree.LxmlError, RecursionError) as exc:
             logger.error("cannot parse %s: %s: %s", response.url, type(exc).__name__, exc)
-            self._outcome(request, "failed", "parse")
+            self._outcome(request, Bucket.FAILED, "parse")
             return
         if not (raw.title and raw.blocks) and says_blocked(response.body):
-            self._outcome(request, "failed", "blocked")
+            self._outcome(request, Bucket.FAILED, BLOCKED)
             return
-        raw.lastmod = response.meta.get("lastmod")
-        raw.requested_id = response.meta.get("article_id")
+        raw.lastmod = response.meta.get(LASTMOD)
+        raw.requested_id = response.meta.get(ARTICLE_ID)
         yield raw
         if not self._has_window():
             # the article's own links (ticker, more news) find what listings no longer show
             links = ListingPage(decoded.text, response.url, root=page.root)
-            self._discover(self._article_requests(self._article_links(self._hrefs(links), response.url),
-                                                     "article"), "article")
+            yield from self._article_requests(self._article_links(self._hrefs(links), response.url), "article")
 
-    def _follow_canonical(self, html: str, response: Response) -> bool:
-        """An AMP copy names its article: request that instead, under the same account. True when handed on."""
+    def _canonical(self, html: str, response: Response) -> Classified | None:
+        """The article a page names as its canonical address (an AMP copy names its article)."""
         canonical = ListingPage(html, response.url).canonical()
         found = classify(canonical, self.base_url) if canonical else None
-        if found is None or found.kind is not Kind.ARTICLE or found.article is None:
-            return False
-        if found.article.id != response.meta.get("article_id"):
-            self._discover(iter([self._article_request(found, "amp")]), "article")
-            return False
-        meta = {"article_id": response.meta.get("article_id"), "lastmod": response.meta.get("lastmod"),
-                "source": "amp"}
-        self._discover(iter([Request(found.url, self.parse_article, errback=self.article_failed,
-                                        priority=PRIORITY["article"], meta=meta)]), "article")
-        return True
+        return found if found is not None and found.kind is Kind.ARTICLE and found.article is not None else None
+
+    def _same_account(self, found: Classified, response: Response) -> Request:
+        """The canonical article of a copy, requested under the copy's account."""
+        return Request(found.url, self.parse_article, errback=self.article_failed, priority=PRIORITY["article"],
+                       meta={ARTICLE_ID: response.meta.get(ARTICLE_ID), LASTMOD: response.meta.get(LASTMOD),
+                             SOURCE: "amp", SAME_ACCOUNT: True})
 
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -393,8 +348,12 @@ class ArabTodaySpider(Spider):
             if request.meta.get("redirect_urls"):  # the site redirected it somewhere robots.txt forbids
                 logger.warning("blocked a redirect from %s to %s: robots", request.meta["redirect_urls"][-1],
                                request.url)
-                bucket, reason = "failed", "redirect/robots"
+                bucket, reason = Bucket.FAILED, "redirect/robots"
         self._outcome(request, bucket, reason)
+
+    def _outcome(self, request: Request, bucket: str, reason: str) -> None:
+        self.crawler.signals.send_catch_log(signal=ARTICLE_OUTCOME, article_id=request.meta.get(ARTICLE_ID),
+                                            url=request.url, bucket=bucket, reason=reason)
 
     # -- helpers -------------------------------------------------------------------------------------------------
 
@@ -408,16 +367,16 @@ class ArabTodaySpider(Spider):
         day = when.date()
         if (self.params.since and day < self.params.since) or (
                 not is_lastmod and self.params.until and day > self.params.until):
-            self.stats.inc_value(DISCOVERY_SKIPPED.format(reason="out_of_window"))
+            self.stats.inc_value(Stat.DISCOVERY_SKIPPED.format(reason="out_of_window"))
             return False
         return True
 
     def _bad_source(self, response: Response, source: str, exc: Exception) -> None:
-        self.stats.inc_value(SOURCE_ERROR.format(kind=f"bad_{source}"))
+        self.stats.inc_value(Stat.SOURCE_ERROR.format(kind=f"bad_{source}"))
         logger.error("unreadable %s %s: %s", source, response.url, exc)
 
     def source_failed(self, failure: Failure) -> None:
-        self._count_source_failure(failure, failure.request.meta.get("source", "source"))  # type: ignore[attr-defined]
+        self._count_source_failure(failure, failure.request.meta.get(SOURCE, "source"))  # type: ignore[attr-defined]
 
     def _count_source_failure(self, failure: Failure, what: str) -> None:
         kind = failure_kind(failure)
@@ -425,7 +384,7 @@ class ArabTodaySpider(Spider):
             return  # counted and logged by the scope check
         if kind == "robots":
             self.stats.inc_value(Stat.BLOCKED.format(why="robots"))
-        self.stats.inc_value(SOURCE_ERROR.format(kind=kind))
+        self.stats.inc_value(Stat.SOURCE_ERROR.format(kind=kind))
         logger.error("failed to fetch %s %s: %s", what, failure.request.url, kind)  # type: ignore[attr-defined]
 
     @property

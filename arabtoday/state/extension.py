@@ -18,10 +18,12 @@ from typing import IO, Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from arabtoday.outcome import ExitStatus, StartError
+from arabtoday.run.exitstatus import ExitStatus, StartError
 from arabtoday.signals import ARTICLE_DECIDED, LASTMOD_SEEN, OUTPUT_OPENED, RECORDS_DURABLE
-from arabtoday.state import Emitted, StateStore, Status, open_store, recover
+from arabtoday.state.recovery import recover
 from arabtoday.state.sqlite import StateCorrupt, StateMismatch
+from arabtoday.state.store import Emitted, StateStore, Status, open_store
+from arabtoday.stats import Bucket, Stat
 
 logger = logging.getLogger(__name__)
 LOCK_FILE = "lock"
@@ -43,7 +45,7 @@ class StateExtension:
             raise StartError(str(exc), ExitStatus.STATE_UNUSABLE) from None
         recovered = recover(self.store)
         if recovered:
-            crawler.stats.set_value("arabtoday/state/recovered", recovered)
+            crawler.stats.set_value(Stat.STATE_RECOVERED, recovered)
         # lastmods the sitemap gave for articles already committed in this run (found first on a listing)
         self._late_lastmods: dict[str, str] = {}
         self._settled: dict[str, Status] = {}  # ids whose fetch settled this run, and their status
@@ -79,18 +81,18 @@ class StateExtension:
             self._late_lastmods[article_id] = lastmod
 
     def article_decided(self, article_id: str, bucket: str, reason: str) -> None:
-        if bucket == "failed":
+        if bucket == Bucket.FAILED:
             self._late_lastmods.pop(article_id, None)
             if self.persistent:
                 self.store.mark(article_id, Status.FAILED)  # fetch it again next run
-        elif bucket in ("duplicate", "skipped"):
+        elif bucket in (Bucket.DUPLICATE, Bucket.SKIPPED):
             seen = self.store.get(article_id)
             status = seen.status if seen is not None else Status.DUPLICATE
             self._settled[article_id] = status
             late = self._late_lastmods.pop(article_id, None)
             if late:
                 self.store.mark(article_id, status, lastmod=late)
-        elif bucket != "emitted":  # dropped, unfinished: nothing to remember
+        elif bucket != Bucket.EMITTED:  # dropped, unfinished: nothing to remember
             self._late_lastmods.pop(article_id, None)
 
     def engine_stopped(self) -> None:

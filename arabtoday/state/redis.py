@@ -27,7 +27,7 @@ Keys (``ARABTODAY_REDIS_PREFIX``, default ``arabtoday``):
 =============================  ==================================================
 
 The run's bookkeeping keys (shared queue, request filter, busy and in-flight
-keys) belong to :mod:`arabtoday.distributed`.
+keys) belong to :mod:`arabtoday.distributed.addon`.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from arabtoday.dates import iso
-from arabtoday.dedup import Fingerprint, Fingerprinter
-from arabtoday.outcome import ExitStatus, StartError
-from arabtoday.state import Emitted, Seen, StateStore, Status
+from arabtoday.cleaning.dates import iso
+from arabtoday.dedup.fingerprints import Fingerprint, Fingerprinter
+from arabtoday.run.exitstatus import ExitStatus, StartError
+from arabtoday.state.store import Emitted, Seen, StateStore, Status
 
 logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 30.0  # ARABTODAY_REDIS_TIMEOUT's default, for callers that pass none

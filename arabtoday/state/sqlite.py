@@ -15,9 +15,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from arabtoday.dates import iso, parse_iso
-from arabtoday.dedup import Fingerprint, Fingerprinter, similarity
-from arabtoday.state import Emitted, Seen, StateStore, Status
+from arabtoday.cleaning.dates import iso, parse_iso
+from arabtoday.dedup.fingerprints import Fingerprint, Fingerprinter, similarity
+from arabtoday.state.store import Emitted, Seen, StateStore, Status
 
 SCHEMA_VERSION = 5  # 2: MurmurHash3; 3: outputs record their writer; 4: rowid bands; 5: word-hash shingles
 CACHE_KIB = 64 * 1024

@@ -1,0 +1,381 @@
+"""JSON Lines crawl outputs -> a dataset with a contract (Parquet, Hugging Face folder).
+
+``run_export(inputs, out, formats)`` reads one or more JSON Lines files written
+by the crawl (several runs, several workers), keeps one record per article id
+(the newest ``crawled_at`` wins, as in ``python -m arabtoday merge``), and writes
+
+* ``parquet``: ``OUT/articles.parquet``;
+* ``datasets``: ``OUT/datasets/``, a folder ``datasets.load_dataset`` reads with
+  the right features: ``data/train-00000-of-00001.parquet`` and a dataset card
+  (``README.md``: YAML header with languages, features, size, licence, source
+  and crawl dates; body: how it was made, dedup rules, known limits).
+
+Every file is written with the fixed Arrow schema of ``arabtoday/schema.py``,
+so a field that is null in every record of a file (``modified_at``,
+``duplicate_of``) is still a string or timestamp column, and files exported
+from different crawls combine in pyarrow, pandas, polars, duckdb and
+``datasets``; inferring the schema per file typed such columns as Null and
+made them refuse to combine.
+
+Bad input never stops the export: a line that is not JSON, not an object or
+not a valid record (``arabtoday.export.validation``) is left out and reported in one
+line; a torn last line (a crawl still writing, or killed) is left out with a
+message. Records written before a field existed get the field's schema default
+(``extractor_version`` = ``""``). Outputs are written to temporary names and
+renamed when complete, so a failed export never leaves a file that looks whole.
+
+Exit statuses (those of the crawl, ``docs/CONTRACTS.md``): 0 everything
+exported; 1 some input had problems (the rest is written, each problem
+reported); 2 bad argument (unknown format); 4 the output could not be written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from arabtoday.export.files import atomic_file, atomic_write_text
+from arabtoday.export.validation import validate
+from arabtoday.run.exitstatus import ToolStatus
+from arabtoday.schema import DEFAULTS, EXPORT_FIELDS, TIMESTAMP_FIELDS, hf_features_yaml, markdown_table
+from arabtoday.site.addresses import SITE_URL
+from arabtoday.version import SCHEMA_VERSION
+
+FORMATS = ("parquet", "datasets")
+PARQUET_NAME = "articles.parquet"
+DATASETS_DIR = "datasets"
+DATASETS_SHARD = "data/train-00000-of-00001.parquet"
+BATCH_ROWS = 2000  # records converted to Arrow at once: bounds memory whatever the input size
+COMPRESSION = "zstd"
+SOURCE_URL = SITE_URL
+LICENSE_NOTE = "Copyright of Arab Today; for research, see the site's terms"
+
+# Hugging Face size buckets (upper bounds, exclusive), as the Hub names them.
+SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+                   (10_000_000, "1M<n<10M"))
+
+
+@dataclass
+class Scan:
+    """What the first pass learnt: the winning line of each id, and what was wrong."""
+
+    winners: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # id -> (crawled_at, file, line)
+    problems: list[str] = field(default_factory=list)
+    valid: int = 0
+    upgraded: int = 0  # records that lacked a field added later, given its default
+
+    @property
+    def superseded(self) -> int:
+        return self.valid - len(self.winners)
+
+
+@dataclass
+class Summary:
+    """What the card says about the data."""
+
+    records: int = 0
+    arrow_bytes: int = 0  # the data in memory, what the Hub calls num_bytes
+    langs: Counter[str] = field(default_factory=Counter)
+    crawled: list[str] = field(default_factory=list)  # min, max
+    published: list[str] = field(default_factory=list)
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.records += 1
+        self.langs[record["lang"]] += 1
+        _widen(self.crawled, record["crawled_at"])
+        _widen(self.published, record["published_at"])
+
+
+def _widen(bounds: list[str], value: str) -> None:
+    """ISO 8601 UTC strings of one shape sort as times do."""
+    if not bounds:
+        bounds.extend([value, value])
+    else:
+        bounds[0], bounds[1] = min(bounds[0], value), max(bounds[1], value)
+
+
+def run_export(inputs: list[Path], out: Path, formats: list[str], *, stream: TextIO | None = None) -> int:
+    """Export crawl outputs to ``out`` in ``formats`` (``parquet``, ``datasets``, or ``all``); an exit status."""
+    report = stream or sys.stderr
+    wanted = list(FORMATS) if "all" in formats else list(dict.fromkeys(formats))
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        report.write(f"export: unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}, "
+                     "all\n")
+        return ToolStatus.USAGE
+    scan = scan_inputs(inputs)
+    try:
+        summary, written = _write_outputs(inputs, scan, out, wanted)
+    except OSError as exc:
+        report.writelines(problem + "\n" for problem in scan.problems)
+        report.write(f"export: cannot write to {out}: {exc}\n")
+        return ToolStatus.OUTPUT_FAILED
+    report.writelines(problem + "\n" for problem in scan.problems)
+    report.write(f"export: {summary.records} records from {len(inputs)} file(s) ({scan.superseded} older "
+                 f"versions replaced, {scan.upgraded} given new fields' defaults, {len(scan.problems)} problem(s)) "
+                 f"-> {', '.join(str(p) for p in written)}\n")
+    return ToolStatus.INPUT_FAILED if scan.problems else ToolStatus.OK
+
+
+# -- pass 1: read, validate, pick the newest version of each id --------------------------------------------------
+
+def scan_inputs(inputs: list[Path]) -> Scan:
+    scan = Scan()
+    for index, path in enumerate(inputs):
+        for line_no, record, upgraded in _records(path, scan.problems):
+            scan.valid += 1
+            scan.upgraded += upgraded
+            key = (record["crawled_at"], index, line_no)
+            current = scan.winners.get(record["id"])
+            if current is None or key >= current:  # newest crawl wins; a tie goes to the later line
+                scan.winners[record["id"]] = key
+    return scan
+
+
+def _records(path: Path, problems: list[str] | None) -> Iterator[tuple[int, dict[str, Any], bool]]:
+    """``(line number, valid record, given a default)`` of one file; every other line is a
+    problem (reported when ``problems`` is given)."""
+    def problem(text: str) -> None:
+        if problems is not None:
+            problems.append(f"{path}: {text}")
+
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        problem(f"cannot read: {exc.strerror or exc}")
+        return
+    with fh:
+        for line_no, raw in enumerate(fh, 1):
+            if not raw.endswith(b"\n"):
+                problem(f"line {line_no}: torn last line ({len(raw)} bytes, no newline), left out")
+                break
+            if not raw.strip():
+                problem(f"line {line_no}: empty line")
+                continue
+            record = _parse(raw, line_no, problem)
+            if record is not None:
+                yield line_no, *record
+
+
+def _parse(raw: bytes, line_no: int, problem: Any) -> tuple[dict[str, Any], bool] | None:
+    """The record of one line (upgraded with defaults, validated) and whether it needed a default."""
+    try:
+        record = json.loads(raw)
+    except ValueError as exc:  # UnicodeDecodeError is one
+        problem(f"line {line_no}: not JSON ({exc})")
+        return None
+    if not isinstance(record, dict):
+        problem(f"line {line_no}: not a JSON object")
+        return None
+    missing = [name for name in DEFAULTS if name not in record]
+    for name in missing:
+        record[name] = DEFAULTS[name]
+    problems = validate(record)
+    if problems:
+        problem(f"line {line_no} ({record.get('id', 'no id')}): invalid: {'; '.join(problems)}")
+        return None
+    return record, bool(missing)
+
+
+# -- pass 2: write the winners -----------------------------------------------------------------------------------
+
+def _winners(inputs: list[Path], scan: Scan) -> Iterator[dict[str, Any]]:
+    chosen = {(file, line) for _, file, line in scan.winners.values()}
+    for index, path in enumerate(inputs):
+        for line_no, record, _ in _records(path, None):
+            if (index, line_no) in chosen:
+                yield record
+
+
+def _arrow_row(record: dict[str, Any]) -> dict[str, Any]:
+    row = {name: record[name] for name in EXPORT_FIELDS}
+    for name in TIMESTAMP_FIELDS:
+        if row[name] is not None:  # validated: ISO_UTC_PATTERN; fromisoformat is C, strptime 10x slower
+            row[name] = datetime.fromisoformat(row[name].replace("Z", "+00:00"))
+    return row
+
+
+def _write_outputs(inputs: list[Path], scan: Scan, out: Path, formats: list[str]) -> tuple[Summary, list[Path]]:
+    """Pass 2: the winning records, in batches, to every Parquet target; then the card."""
+    import pyarrow.parquet as pq
+
+    from arabtoday.schema import arrow_schema
+
+    schema = arrow_schema()
+    targets = ([out / PARQUET_NAME] if "parquet" in formats else []) + (
+        [out / DATASETS_DIR / DATASETS_SHARD] if "datasets" in formats else [])
+    summary = Summary()
+    with contextlib.ExitStack() as files:
+        sinks = [files.enter_context(atomic_file(target)) for target in targets]
+        writers = [pq.ParquetWriter(sink, schema, compression=COMPRESSION) for sink in sinks]
+        try:
+            batch: list[dict[str, Any]] = []
+            for record in _winners(inputs, scan):
+                batch.append(record)
+                if len(batch) >= BATCH_ROWS:
+                    _write_batch(writers, batch, schema, summary, scan.problems)
+                    batch = []
+            _write_batch(writers, batch, schema, summary, scan.problems)
+        finally:
+            for writer in writers:
+                writer.close()
+    written = [out / PARQUET_NAME] if "parquet" in formats else []
+    if "datasets" in formats:
+        card = out / DATASETS_DIR / "README.md"
+        atomic_write_text(card, dataset_card(summary, (out / DATASETS_DIR / DATASETS_SHARD).stat().st_size))
+        written.append(out / DATASETS_DIR)
+    return summary, written
+
+
+def _write_batch(writers: list[Any], records: list[dict[str, Any]], schema: Any, summary: Summary,
+                 problems: list[str]) -> None:
+    """Convert a batch to Arrow and write it to every output.
+
+    Validation already caught what the schema can say; what Arrow alone refuses
+    (a lone surrogate in a string) sends the batch through row by row, so that
+    only the offending record is left out, with a problem line.
+    """
+    import pyarrow as pa
+
+    try:
+        table = pa.Table.from_pylist([_arrow_row(r) for r in records], schema=schema)
+    except (pa.ArrowException, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+        if len(records) == 1:
+            problems.append(f"record {records[0]['id']}: cannot be stored in Arrow ({exc}), left out")
+            return
+        for record in records:
+            _write_batch(writers, [record], schema, summary, problems)
+        return
+    for record in records:
+        summary.add(record)
+    summary.arrow_bytes += table.nbytes
+    if table.num_rows:
+        for writer in writers:
+            writer.write_table(table)
+
+
+# -- the dataset card --------------------------------------------------------------------------------------------
+
+def size_category(n: int) -> str:
+    for bound, name in SIZE_CATEGORIES:
+        if n < bound:
+            return name
+    return "n>10M"
+
+
+def dataset_card(summary: Summary, shard_bytes: int) -> str:
+    """README.md of the ``datasets`` folder: the Hub's YAML header, then the prose."""
+    crawled = summary.crawled or ["", ""]
+    published = summary.published or ["", ""]
+    header = f"""---
+pretty_name: Arab Today news articles
+language:
+- ar
+- en
+multilinguality: multilingual
+license: other
+license_name: arab-today-copyright
+license_link: {SOURCE_URL}
+license_details: {json.dumps(LICENSE_NOTE)}
+size_categories:
+- {size_category(summary.records)}
+source_datasets:
+- original
+task_categories:
+- text-generation
+- text-classification
+tags:
+- news
+- arabic
+configs:
+- config_name: default
+  data_files:
+  - split: train
+    path: {DATASETS_SHARD}
+dataset_info:
+  features:
+{hf_features_yaml("  ")}
+  splits:
+  - name: train
+    num_bytes: {summary.arrow_bytes}
+    num_examples: {summary.records}
+  download_size: {shard_bytes}
+  dataset_size: {summary.arrow_bytes}
+crawl:
+  source: {SOURCE_URL}
+  schema_version: {json.dumps(SCHEMA_VERSION)}
+  crawled_from: {json.dumps(crawled[0])}
+  crawled_to: {json.dumps(crawled[1])}
+  published_from: {json.dumps(published[0])}
+  published_to: {json.dumps(published[1])}
+  records_by_language:
+    ar: {summary.langs.get("ar", 0)}
+    en: {summary.langs.get("en", 0)}
+---
+"""
+    return header + _card_body(summary, crawled, published)
+
+
+def _card_body(summary: Summary, crawled: list[str], published: list[str]) -> str:
+    return f"""
+# Arab Today news articles
+
+News articles from [Arab Today]({SOURCE_URL}) (arabstoday.net), English
+(`/en/`) and Arabic (`/ar/`) editions: {summary.records} articles
+({summary.langs.get("en", 0)} English, {summary.langs.get("ar", 0)} Arabic), published
+{published[0] or "-"} to {published[1] or "-"}, crawled {crawled[0] or "-"} to {crawled[1] or "-"}.
+Record schema version {SCHEMA_VERSION}.
+
+## Licence
+
+The articles are the publisher's: **{LICENSE_NOTE}.** The `license: other`
+field above says exactly that; nothing here grants rights the publisher has
+not. The licence of the crawler's code is separate and does not cover the data.
+
+## How it was made
+
+The [arabtoday](https://github.com/arabtoday/arabtoday) Scrapy crawler reads
+the site's sitemaps, feeds and section listings, fetches each article page
+politely (robots.txt obeyed, one request at a time per host), extracts the
+article with per-layout selectors (a metadata + trafilatura fallback when the
+layout changes; the `extractor` field says which), strips boilerplate
+(datelines, source lines, captions, "Read also" links, ads) and writes one JSON
+Lines record per article. `python -m arabtoday export` turned those files into
+this folder: every record validated against the JSON Schema shipped with the
+crawler, typed with one fixed Arrow schema.
+
+## Deduplication
+
+* One record per article id (`en-104257`), whatever address it was reached by.
+* Republished copies of an article (the same text under a new id or headline,
+  verbatim or near: MinHash of word 5-grams, estimated Jaccard similarity 0.5 or
+  more) are not included, unless the crawl was run to flag them, in which case
+  `duplicate_of` names the original (the lower id).
+* An article whose text changed between crawls appears once: the newest
+  `crawled_at` wins.
+
+## Fields
+
+{markdown_table()}
+Timestamps are UTC (Arrow `timestamp[ms, tz=UTC]`; the crawl records whole
+seconds). Text is Unicode NFC with whitespace folded; Arabic letters,
+diacritics and digits are as the site wrote them.
+
+## Known limits
+
+* `author` is only known when a dateline names a reporter; agency copy has none.
+* `modified_at` is only set when the page's metadata gives an edit time.
+* `section` and `tags` are the site's own labels, not a curated taxonomy.
+* Near-duplicate detection is by text similarity within an edition; a story
+  translated between the editions is two articles.
+* Extraction is heuristic: a redesign of the site may leave some chrome in
+  `body` (records made by the `fallback` extractor deserve a look).
+* `extractor_version` is empty in records crawled before it was recorded.
+"""
