@@ -11,7 +11,7 @@ Each command is done where its job lives (:mod:`arabtoday.offline.extract`,
 ``--version`` and ``--help`` load nothing else. The crawl itself is
 ``scrapy crawl arabtoday``.
 
-Exit status (every command, :class:`arabtoday.run.exitstatus.ToolStatus`): 0 ok,
+Exit status (every command, :class:`arabtoday.exitstatus.ToolStatus`): 0 ok,
 1 some input failed (the rest was still done), 2 usage error, 4 the output
 could not be written, 130 interrupted. A failure is one line on stderr, never a
 traceback (``--debug`` shows them).
@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from arabtoday.run.exitstatus import ToolStatus
+from arabtoday.exitstatus import ToolStatus
 from arabtoday.version import __version__
 
 PROG = "arabtoday"

@@ -2,7 +2,7 @@
 
 Each setting is declared here with its type, default, bounds and a line of
 documentation; ``settings.py`` takes its defaults from this table and the
-README's settings table is generated from it (``python -m arabtoday.config``).
+settings table of ``docs/running.md`` is generated from it (``python scripts/readme_tables.py``).
 A crawl validates every ``ARABTODAY_*`` name it is given before its first
 request: a bad value or an unknown (misspelled) name stops it with one line
 that says which setting and what it accepts, and exit status 2. A scheduled
@@ -232,7 +232,7 @@ def _keys(settings: Any) -> list[str]:
 
 
 def markdown() -> str:
-    """The README's table of the project's settings."""
+    """The table of the project's settings (``docs/running.md``)."""
     rows = ["| setting | default | meaning |", "| --- | --- | --- |"]
     for s in SETTINGS:
         default = "unset" if s.default is None else f"`{s.default}`"

@@ -31,7 +31,7 @@ from scrapy.crawler import Crawler
 from arabtoday.cleaning.record import clean
 from arabtoday.dedup.ordering import OrderingHold
 from arabtoday.export.validation import problem_field, validate
-from arabtoday.extraction import as_record, is_fallback
+from arabtoday.extraction.api import as_record, is_fallback
 from arabtoday.items import REQUIRED_FIELDS, Article, RawArticle
 from arabtoday.params import CrawlParams, params_of
 from arabtoday.run.ledger import Dropped

@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devkit.launch import NO_POLITENESS, crawl_command  # noqa: E402
 from devkit.server import RunningServer as Server  # noqa: E402
 from devkit.server import start_server  # noqa: E402
-from devkit.launch import NO_POLITENESS, crawl_command  # noqa: E402
 from devkit.sitegen import generate  # noqa: E402
 
 CONCURRENCY = 16

@@ -49,8 +49,8 @@ def per_record_us(check: Any, records: list[dict[str, Any]], n: int) -> float:
 def bench_validation(n: int) -> None:
     import jsonschema
 
-    from arabtoday.schema import json_schema
     from arabtoday.export.validation import validate
+    from arabtoday.schema import json_schema
 
     valid = snapshot_records()
     invalid = [dict(r, word_count="many", lang="xx") for r in valid]

@@ -27,10 +27,10 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from arabtoday.dedup.fingerprints import Fingerprinter
-from arabtoday.state.store import Emitted
-from arabtoday.state.sqlite import SqliteStore
 from arabtoday.cleaning.text import content_hash
+from arabtoday.dedup.fingerprints import Fingerprinter
+from arabtoday.state.sqlite import SqliteStore
+from arabtoday.state.store import Emitted
 
 COMMIT_EVERY = 200  # ARABTODAY_FSYNC_EVERY's default
 WORDS = [f"w{i}" for i in range(20_000)]  # a vocabulary large enough that stories differ

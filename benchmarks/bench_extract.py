@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
 
-from devkit.site import BUNDLED_SITE, article_pages, expected_records, page_html, served_url  # noqa: E402
-from arabtoday.extraction import extract  # noqa: E402
 from arabtoday.cleaning.text import words  # noqa: E402
+from arabtoday.extraction import extract  # noqa: E402
+from devkit.site import BUNDLED_SITE, article_pages, expected_records, page_html, served_url  # noqa: E402
 
 BASE = "http://bench.test"
 

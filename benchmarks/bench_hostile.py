@@ -37,10 +37,10 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devkit.launch import NO_POLITENESS, crawl_command  # noqa: E402
 from devkit.server import RunningServer as Server  # noqa: E402
 from devkit.server import start_server  # noqa: E402
 from devkit.site import article_requests, copy_site, expected_records, site_meta, write_site_meta  # noqa: E402
-from devkit.launch import NO_POLITENESS, crawl_command  # noqa: E402
 
 CONCURRENCY = 16
 # Politeness off (the project's one definition), everything else (bounds, timeouts) at the defaults.

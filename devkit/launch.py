@@ -109,8 +109,8 @@ def crawl_in_process(base_url: str, output: Path | None = None, *spider_args: st
 
     from arabtoday.commands.crawl import complaint, final_status, preflight, start_failure
     from arabtoday.config import BadSetting
+    from arabtoday.exitstatus import ExitStatus, mark
     from arabtoday.params import BadArgument
-    from arabtoday.run.exitstatus import ExitStatus, mark
     from arabtoday.run.stopping import running_engine
 
     values = crawl_settings(output, settings, overwrite, outputs)

@@ -53,7 +53,7 @@ def page_html(page: Path, base: str) -> str:
 def snapshot_records(base: str) -> list[dict[str, Any]]:
     """Every article page of the snapshot through the parser and cleaning, as records (no crawl, no dedup)."""
     from arabtoday.cleaning.record import clean
-    from arabtoday.extraction import as_record, parse_page
+    from arabtoday.extraction.api import as_record, parse_page
 
     return [as_record(clean(parse_page(page_html(p, base), served_url(p, base)))) for p in article_pages()]
 

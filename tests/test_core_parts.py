@@ -12,8 +12,8 @@ from scrapy.utils.test import get_crawler
 from arabtoday import settings as project_settings
 from arabtoday.config import BY_NAME, SETTINGS, markdown, problems
 from arabtoday.dedup.ordering import OrderingHold
+from arabtoday.exitstatus import ExitStatus, exit_status
 from arabtoday.run.blocking import BlockPageDetector, says_blocked
-from arabtoday.run.exitstatus import ExitStatus, exit_status
 from arabtoday.run.failures import looks_cut
 from arabtoday.site.scope import Scope
 from arabtoday.stats import Stat

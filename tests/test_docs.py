@@ -19,7 +19,7 @@ def test_readme_settings_and_spider_argument_tables_are_current() -> None:
 
 
 def test_readme_documents_every_exit_status() -> None:
-    from arabtoday.run.exitstatus import ExitStatus
+    from arabtoday.exitstatus import ExitStatus
 
     text = (ROOT / "README.md").read_text("utf-8")
     table = text[text.index("### Exit statuses"):text.index("### Every article out or counted")]

@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from arabtoday.dedup.fingerprints import Fingerprinter
-from arabtoday.run.exitstatus import ExitStatus, StartError
+from arabtoday.exitstatus import ExitStatus, StartError
 from arabtoday.state.redis import ALIVE_KEY, RedisStore, check_eviction_policy
 from arabtoday.state.store import Emitted, StateStore
 from conftest import redis_binary, start_redis

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from scrapy import Request
 
-from arabtoday.export.files import atomic_write_text
+from arabtoday.exitstatus import ExitStatus
+from arabtoday.files import atomic_write_text
 from arabtoday.offline.runner import DictStats
 from arabtoday.run import report as report_module
-from arabtoday.run.exitstatus import ExitStatus
 from arabtoday.run.report import (
     Aggregates,
     accounting,

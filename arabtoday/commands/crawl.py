@@ -4,7 +4,7 @@ Scrapy's ``crawl`` exits 0 whatever happened to the data. This one (the
 project's, through ``COMMANDS_MODULE``) validates the spider's arguments and
 the ``ARABTODAY_*`` settings before anything starts (one line and status 2 for
 a bad one, no traceback), remembers which signal interrupted a run, and exits
-with the status the run report decided (:mod:`arabtoday.run.exitstatus`): 0 only
+with the status the run report decided (:mod:`arabtoday.exitstatus`): 0 only
 when nothing was lost and everything was written.
 """
 
@@ -21,8 +21,8 @@ from scrapy.exceptions import UsageError
 from twisted.python.failure import Failure
 
 from arabtoday.config import BadSetting, validate
+from arabtoday.exitstatus import ExitStatus, mark
 from arabtoday.params import BadArgument, CrawlParams
-from arabtoday.run.exitstatus import ExitStatus, mark
 
 logger = logging.getLogger(__name__)
 EXIT_STAT = "arabtoday/exit_status"

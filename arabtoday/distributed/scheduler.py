@@ -15,8 +15,8 @@ from scrapy.utils.request import request_from_dict
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
 from arabtoday.distributed.workers import REDIS_LOST, DistributedRun
+from arabtoday.exitstatus import ExitStatus, StartError
 from arabtoday.meta import ARTICLE_ID
-from arabtoday.run.exitstatus import ExitStatus, StartError
 from arabtoday.run.ledger import Ledger
 from arabtoday.state.redis import worker_name
 from arabtoday.stats import Bucket

@@ -31,8 +31,8 @@ from twisted.internet import task
 
 from arabtoday.discovery.frontier import Frontier
 from arabtoday.distributed.engine import requests_in_progress, wake
+from arabtoday.exitstatus import ExitStatus, mark
 from arabtoday.params import params_of
-from arabtoday.run.exitstatus import ExitStatus, mark
 from arabtoday.run.stopping import running_engine, stop_run
 from arabtoday.state.extension import StateExtension
 from arabtoday.state.redis import ALIVE_KEY, RedisStore, connect, worker_name

@@ -24,7 +24,7 @@ message. Records written before a field existed get the field's schema default
 (``extractor_version`` = ``""``). Outputs are written to temporary names and
 renamed when complete, so a failed export never leaves a file that looks whole.
 
-Exit statuses (those of the crawl, ``docs/CONTRACTS.md``): 0 everything
+Exit statuses (the helper command's, ``arabtoday.exitstatus.ToolStatus``): 0 everything
 exported; 1 some input had problems (the rest is written, each problem
 reported); 2 bad argument (unknown format); 4 the output could not be written.
 """
@@ -41,9 +41,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from arabtoday.export.files import atomic_file, atomic_write_text
+from arabtoday.exitstatus import ToolStatus
 from arabtoday.export.validation import validate
-from arabtoday.run.exitstatus import ToolStatus
+from arabtoday.files import atomic_file, atomic_write_text
 from arabtoday.schema import DEFAULTS, EXPORT_FIELDS, TIMESTAMP_FIELDS, hf_features_yaml, markdown_table
 from arabtoday.site.addresses import SITE_URL
 from arabtoday.version import SCHEMA_VERSION

@@ -38,7 +38,7 @@ exporter never asks a stream for what it cannot give: ``tell()`` and
 
 A write or fsync error (disk full, read-only file, closed stream) is logged
 once as an ERROR naming the output, counted once as ``arabtoday/errors/output``
-(and marked as exit status 4, ``arabtoday.run.exitstatus.mark``), and the run is
+(and marked as exit status 4, ``arabtoday.exitstatus.mark``), and the run is
 closed (reason ``output_error``); nothing is raised (Scrapy calls exporters from
 a signal handler that would only log a traceback per record). The exporter
 then refuses further records and drops what the file buffered, and nothing
@@ -60,8 +60,8 @@ from typing import IO, Any
 from itemadapter import ItemAdapter
 from scrapy.exporters import BaseItemExporter, CsvItemExporter, JsonItemExporter, XmlItemExporter
 
+from arabtoday.exitstatus import ExitStatus, mark
 from arabtoday.items import EXPORT_FIELDS
-from arabtoday.run.exitstatus import ExitStatus, mark
 from arabtoday.run.stopping import stop_run
 from arabtoday.signals import OUTPUT_OPENED, RECORDS_DURABLE
 from arabtoday.stats import Stat

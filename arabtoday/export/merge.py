@@ -10,9 +10,9 @@ import json
 import sys
 from pathlib import Path
 
+from arabtoday.exitstatus import ToolStatus
 from arabtoday.export.exporters import encode_record
-from arabtoday.export.files import atomic_file
-from arabtoday.run.exitstatus import ToolStatus
+from arabtoday.files import atomic_file
 
 
 def _json_lines(path: Path) -> tuple[list[bytes], list[str]]:

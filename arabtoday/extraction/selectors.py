@@ -1,6 +1,6 @@
 """Every selector the crawler knows, in one place.
 
-After a redesign, this is the file to edit (see README, "After a redesign"):
+After a redesign, this is the file to edit (``docs/extraction.md``, "After a redesign"):
 add a new ``Layout`` with the new class names to ``LAYOUTS``, give the old one a
 ``valid_until`` date (``choose_parser`` picks, among the layouts that prove a
 page, the one valid on its publication day), and add a golden page for it under

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from arabtoday.exitstatus import ToolStatus
 from arabtoday.offline.saved import STDIN, Problem, SavedPage, read_input, restore_archived_page
-from arabtoday.run.exitstatus import ToolStatus
 from arabtoday.stats import Stat
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def _report(stats: DictStats, problem: Problem) -> None:
 
 def _parse(page: SavedPage, path: str, stats: DictStats) -> RawArticle | None:
     """The page's article, or None (reported and counted) when it is not one or cannot be parsed."""
-    from arabtoday.extraction import NotAnArticle, decode_html, parse_page
+    from arabtoday.extraction.api import NotAnArticle, decode_html, parse_page
 
     url = page.url or (Path(path).resolve().as_uri() if path != STDIN else "stdin:")
     try:

@@ -40,7 +40,7 @@ READ_MAX = 1024 * 1024  # the most one read asks for: a large fill grows the buf
 HEADER_LIMIT = 64 * 1024  # a WARC or HTTP head larger than this is not one
 SNIFF_BYTES = 4096  # how much of a file is looked at to tell HTML from other things
 
-# Problem kinds, each an ``arabtoday/errors/<kind>`` stat (docs/CONTRACTS.md).
+# Problem kinds, each an ``arabtoday/errors/<kind>`` stat (``docs/running.md``, "What extract reads").
 UNREADABLE = "unreadable"
 OVERSIZED = "oversized"
 EMPTY = "empty_file"

@@ -20,7 +20,7 @@ from collections import OrderedDict, deque
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
-from arabtoday.run.exitstatus import ExitStatus, mark
+from arabtoday.exitstatus import ExitStatus, mark
 from arabtoday.run.stopping import stop_run
 from arabtoday.signals import ARTICLE_DECIDED
 from arabtoday.stats import Bucket

@@ -31,8 +31,8 @@ from urllib.parse import unquote, urlsplit
 import scrapy
 from scrapy.crawler import Crawler
 
+from arabtoday.exitstatus import exit_status
 from arabtoday.items import EXPORT_FIELDS
-from arabtoday.run.exitstatus import exit_status
 from arabtoday.stats import NOT_EMITTED, PREFIX, Stat, group
 from arabtoday.version import SCHEMA_VERSION, __version__
 
@@ -67,7 +67,7 @@ def accounting(stats: Mapping[str, Any], checked: bool = True) -> dict[str, Any]
     """``requested`` against the sum of the buckets every article page ends in.
 
     A difference means an article was lost (or counted twice) somewhere
-    between request and output: the run then exits 1 (docs/CONTRACTS.md).
+    between request and output: the run then exits 1 (``docs/running.md``, "Every article out or counted").
     ``checked`` is False for a worker of a distributed crawl: the requests it
     makes go to the shared queue and other workers settle them, so only the
     sum over all workers can add up.

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from arabtoday.export.files import atomic_write_text
+from arabtoday.files import atomic_write_text
 from arabtoday.stats import NOT_EMITTED
 
 CHARTS = ("published", "extractors", "reasons", "coverage", "latency")

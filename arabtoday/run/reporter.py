@@ -24,8 +24,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from arabtoday.export.files import atomic_write_text
-from arabtoday.run.exitstatus import ExitStatus, exit_status, mark, unreachable
+from arabtoday.exitstatus import ExitStatus, exit_status, mark, unreachable
+from arabtoday.files import atomic_write_text
 from arabtoday.run.ledger import article_key
 from arabtoday.run.report import (
     Aggregates,
@@ -199,7 +199,7 @@ class RunReport:
             logger.error(
                 "LAYOUT CHANGE? %d of %d article pages (%.0f%%) needed the fallback parser: the selectors in "
                 "arabtoday/extraction/selectors.py no longer match the site. Records are still clean, but check "
-                "them and add a new Layout (README: 'Adapting to a redesign').",
+                "them and add a new Layout (docs/extraction.md, 'After a redesign').",
                 report["fallbacks"]["pages"], report["article_pages_parsed"], 100 * report["fallbacks"]["ratio"])
         logger.info("\n%s", format_report(report))
         path = self.report_path()

@@ -38,7 +38,7 @@ from arabtoday.discovery.feeds import iter_feed
 from arabtoday.discovery.listings import ListingPage
 from arabtoday.discovery.sitemaps import SitemapReader
 from arabtoday.discovery.xml import BadXML, Entry
-from arabtoday.extraction import NotAnArticle, Page, decode_html, parse_page
+from arabtoday.extraction.api import NotAnArticle, Page, decode_html, parse_page
 from arabtoday.meta import ARTICLE_ID, LASTMOD, LISTING_PAGE, SAME_ACCOUNT, SOURCE, STREAM_CAP
 from arabtoday.params import BadArgument, CrawlParams
 from arabtoday.run.blocking import BLOCKED, says_blocked

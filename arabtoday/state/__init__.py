@@ -1,1 +1,10 @@
-"""TODO"""
+"""What earlier runs did: the state behind incremental crawls, deduplication and crash recovery.
+
+``store`` (the interface every backend implements, ``should_fetch``,
+``is_real_edit``, ``open_store``), ``sqlite`` (one machine), ``redis`` (several
+machines), ``recovery`` (records that reached an output but not the state),
+``extension`` (``StateExtension``: the store's one owner, which opens, locks,
+recovers and closes it; everything else gets the store from it).
+
+May import: dedup, cleaning, and the declared-once modules.
+"""

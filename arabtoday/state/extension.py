@@ -18,7 +18,7 @@ from typing import IO, Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from arabtoday.run.exitstatus import ExitStatus, StartError
+from arabtoday.exitstatus import ExitStatus, StartError
 from arabtoday.signals import ARTICLE_DECIDED, LASTMOD_SEEN, OUTPUT_OPENED, RECORDS_DURABLE
 from arabtoday.state.recovery import recover
 from arabtoday.state.sqlite import StateCorrupt, StateMismatch

@@ -43,7 +43,7 @@ from redis.retry import Retry
 
 from arabtoday.cleaning.dates import iso
 from arabtoday.dedup.fingerprints import Fingerprint, Fingerprinter
-from arabtoday.run.exitstatus import ExitStatus, StartError
+from arabtoday.exitstatus import ExitStatus, StartError
 from arabtoday.state.store import Emitted, Seen, StateStore, Status
 
 logger = logging.getLogger(__name__)

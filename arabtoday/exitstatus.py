@@ -2,7 +2,7 @@
 
 ``scrapy crawl arabtoday`` exits with :func:`exit_status` of the run's stats
 (the project's ``crawl`` command, :mod:`arabtoday.commands.crawl`); the run
-report carries the same status and reason. The table is in the README.
+report carries the same status and reason. The table is in the README ("Exit statuses").
 Pure: the status is a function of the stats, tested without a crawl.
 """
 
