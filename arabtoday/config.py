@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import math
 import sys
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -212,9 +213,67 @@ def problems(settings: Any, names: Iterable[str] | None = None) -> list[str]:
     return found
 
 
+# Scrapy's own settings whose default is a whole number but which Scrapy reads as a number.
+SCRAPY_FLOAT_SETTINGS = frozenset({"DNS_TIMEOUT", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT"})
+# ...and the least each of these can be without stalling or breaking a crawl.
+SCRAPY_MINIMUM = {"CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "CONCURRENT_REQUESTS_PER_IP": 0,
+                  "CONCURRENT_ITEMS": 1, "DOWNLOAD_DELAY": 0, "DOWNLOAD_TIMEOUT": 0.001, "DNS_TIMEOUT": 0.001,
+                  "RETRY_TIMES": 0, "REDIRECT_MAX_TIMES": 0, "DOWNLOAD_MAXSIZE": 0, "DOWNLOAD_WARNSIZE": 0,
+                  "AUTOTHROTTLE_START_DELAY": 0, "AUTOTHROTTLE_MAX_DELAY": 0,
+                  "AUTOTHROTTLE_TARGET_CONCURRENCY": 0.001}
+
+
+def scrapy_problems(settings: Any) -> list[str]:
+    """Every Scrapy setting given a value Scrapy would fail on (or stall with), one line each.
+
+    Scrapy reads its settings with typed getters while it builds the crawler; a value they refuse
+    (``-s DOWNLOAD_DELAY=abc``) would end the run in a traceback that does not name the setting.
+    Each setting whose default is a boolean, a number, a list or a dict is read here the way
+    Scrapy reads it, before anything starts."""
+    from scrapy.settings import default_settings
+
+    with warnings.catch_warnings():  # reading a deprecated setting warns; not what is checked here
+        warnings.simplefilter("ignore")
+        return [problem for name in sorted(n for n in dir(default_settings) if n.isupper())
+                if (problem := _scrapy_problem(settings, name, getattr(default_settings, name)))]
+
+
+def _scrapy_problem(settings: Any, name: str, default: Any) -> str | None:
+    """What is wrong with one Scrapy setting, or None."""
+    if name.startswith(PREFIX) or settings.get(name) == default:
+        return None
+    getter = _scrapy_getter(name, default)
+    if getter is None:
+        return None
+    kind, read = getter
+    try:
+        value = read(settings, name)
+    except (TypeError, ValueError):
+        return f"{name}={settings.get(name)!r}: expected {kind} (a Scrapy setting)"
+    least = SCRAPY_MINIMUM.get(name)
+    if least is not None and value < least:
+        return f"{name}={settings.get(name)!r}: expected {kind} of at least {_num(least)} (a Scrapy setting)"
+    return None
+
+
+def _scrapy_getter(name: str, default: Any) -> tuple[str, Callable[[Any, str], Any]] | None:
+    if isinstance(default, bool):
+        return "true or false", lambda s, n: s.getbool(n)
+    if isinstance(default, float) or name in SCRAPY_FLOAT_SETTINGS:
+        return "a number", lambda s, n: _float(s.get(n))
+    if isinstance(default, int):
+        return "a whole number", lambda s, n: s.getint(n)
+    if isinstance(default, list):
+        return "a list", lambda s, n: s.getlist(n)
+    if isinstance(default, dict):
+        return "a dict (JSON)", lambda s, n: s.getdict(n)
+    return None
+
+
 def validate(settings: Any) -> None:
-    """Raise :class:`BadSetting` naming the first problem (all of them in the message)."""
-    found = problems(settings)
+    """Raise :class:`BadSetting` naming the first problem (all of them in the message): the project's
+    ``ARABTODAY_*`` settings, and Scrapy's own that Scrapy would fail to read."""
+    found = problems(settings) + scrapy_problems(settings)
     if found:
         raise BadSetting("; ".join(found))
 

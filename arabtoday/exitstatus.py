@@ -12,7 +12,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from arabtoday.stats import Bucket, Stat, bucket_total
+from arabtoday.stats import Bucket, Stat, bucket_total, total
 
 
 class ExitStatus(enum.IntEnum):
@@ -24,6 +24,7 @@ class ExitStatus(enum.IntEnum):
     BLOCKED = 5  # the site is blocking the crawler: stopped early
     UNREACHABLE = 6  # no entry point of the site answered
     STATE_UNUSABLE = 7  # the state is locked by another run, or corrupt
+    DISCOVERY_INCOMPLETE = 8  # a sitemap, feed or listing could not be fetched or read: some articles not reached
     INTERRUPTED_INT = 130  # SIGINT
     INTERRUPTED_TERM = 143  # SIGTERM
 
@@ -42,7 +43,7 @@ class ToolStatus(enum.IntEnum):
 PRECEDENCE = (
     ExitStatus.INTERRUPTED_INT, ExitStatus.INTERRUPTED_TERM, ExitStatus.STATE_UNUSABLE, ExitStatus.WRITE_FAILED,
     ExitStatus.BAD_CONFIG, ExitStatus.INTERNAL_ERROR, ExitStatus.UNREACHABLE, ExitStatus.BLOCKED,
-    ExitStatus.ARTICLES_FAILED,
+    ExitStatus.DISCOVERY_INCOMPLETE, ExitStatus.ARTICLES_FAILED,
 )
 
 class StartError(Exception):
@@ -83,9 +84,12 @@ def exit_status(stats: Mapping[str, Any]) -> tuple[ExitStatus, str]:
         causes.add(ExitStatus.INTERNAL_ERROR)
     if unreachable(stats):
         causes.add(ExitStatus.UNREACHABLE)
+    sources_failed = total(stats, Stat.SOURCES_FAILED)
+    if sources_failed:
+        causes.add(ExitStatus.DISCOVERY_INCOMPLETE)
     for status in PRECEDENCE:
         if status in causes:
-            return status, _REASONS[status].format(failed=failed)
+            return status, _REASONS[status].format(failed=failed, sources=sources_failed)
     return ExitStatus.OK, "finished: nothing lost"
 
 
@@ -97,6 +101,8 @@ _REASONS = {
     ExitStatus.BLOCKED: "stopped early: the site is blocking the crawler",
     ExitStatus.UNREACHABLE: "the site was unreachable at every entry point",
     ExitStatus.STATE_UNUSABLE: "the state is locked by another run, or corrupt",
+    ExitStatus.DISCOVERY_INCOMPLETE: "{sources} source(s) of addresses (sitemap, feed, listing) failed: discovery is "
+                                     "incomplete; the next run reads them again",
     ExitStatus.INTERRUPTED_INT: "interrupted (SIGINT)",
     ExitStatus.INTERRUPTED_TERM: "interrupted (SIGTERM)",
 }

@@ -1,4 +1,4 @@
-"""The one way the project replaces a file: written beside it, made durable, renamed over it.
+"""Files the project writes: the one atomic replacement, and whether a path can be written at all.
 
 A reader (a person, a scheduler, another run) sees the old file or the whole
 new one, never half of it; when anything fails, the temporary file is removed,
@@ -13,6 +13,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import unquote, urlsplit
+
+PROBE_NAME = ".arabtoday-write-probe"  # created and removed to see that a templated output's directory takes files
 
 
 def temporary_name(path: Path) -> Path:
@@ -40,3 +43,44 @@ def atomic_write_text(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` (UTF-8), atomically."""
     with atomic_file(path, "w", encoding="utf-8") as fh:
         fh.write(text)
+
+
+def local_path(uri: str) -> Path | None:
+    """The file a feed URI writes (for a templated one, ``%(time)s``, a probe in the deepest directory
+    that has no placeholder); None when it is not a local file (stdout, another storage)."""
+    if uri == "-" or uri.startswith(("-:", "stdout:")):
+        return None
+    parts = urlsplit(uri)
+    if len(parts.scheme) > 1 and parts.scheme != "file":  # s3:, ftp:, gs: (one letter: a drive)
+        return None
+    path = Path(unquote(parts.path)) if parts.scheme == "file" else Path(uri)
+    if "%(" not in str(path):
+        return path
+    kept: list[str] = []
+    for part in path.parent.parts:
+        if "%(" in part:
+            break
+        kept.append(part)
+    return Path(*kept, PROBE_NAME) if kept else Path(PROBE_NAME)
+
+
+def writable(path: Path) -> str | None:
+    """Why ``path`` cannot be written, or None."""
+    for parent in [path.parent, *path.parent.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{parent} is a file, not a directory"
+            break
+    if path.is_dir():
+        return "it is a directory"
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
+        return f"{exc.strerror or exc}{where}"
+    if not existed:
+        path.unlink(missing_ok=True)
+    return None

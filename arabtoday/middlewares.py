@@ -25,6 +25,10 @@ Downloader middlewares (``DOWNLOADER_MIDDLEWARES``), on every request and answer
   addresses is a block page, never an article (:mod:`arabtoday.run.blocking`).
 - :class:`TruncationMiddleware` (560): a response cut short is retried, then fails
   as ``truncated``; it is never parsed as half an article.
+- :class:`PolitenessMiddleware` (950, nearest the download): the site never has more
+  than ``CONCURRENT_REQUESTS_PER_DOMAIN`` requests of this crawler at a time, whatever
+  path a request took (discovery, the frontier, a retry, a redirect, robots.txt, the
+  shared queue of distributed mode).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -47,13 +52,15 @@ from arabtoday.meta import ARTICLE_ID, LASTMOD, LISTING_PAGE, SAME_ACCOUNT, SOUR
 from arabtoday.params import params_of
 from arabtoday.run.blocking import BlockedPage, BlockPageDetector
 from arabtoday.run.failures import Truncated, looks_cut
+from arabtoday.run.stopping import Interrupted, Stopping
 from arabtoday.signals import LASTMOD_SEEN
 from arabtoday.site.scope import OutOfScope, Scope
 from arabtoday.state.extension import StateExtension
-from arabtoday.state.store import should_fetch
+from arabtoday.state.store import StateError, should_fetch
 from arabtoday.stats import Stat
 
 logger = logging.getLogger(__name__)
+DOWNLOAD_SLOT = "download_slot"  # Scrapy's request meta key: the downloader slot (delay, concurrency)
 # retried once: they rarely pass on a second try (Scrapy >= 2.14 wraps Twisted's errors in its own)
 QUICK_FAILURES = (DNSLookupError, TxConnectionRefusedError, CannotResolveHostError, DownloadConnectionRefusedError)
 QUICK_FAILURE_RETRIES = 1
@@ -118,7 +125,11 @@ class IncrementalMiddleware:
             self.crawler.stats.inc_value(Stat.DISCOVERY_TOTAL)
         state = self.crawler.get_extension(StateExtension)
         if state.persistent and self.incremental:  # without history there is nothing to skip
-            fetch, why = should_fetch(state.store.get(article_id), stamp)
+            try:
+                seen = state.store.get(article_id)
+            except StateError:
+                return False  # the state's owner stopped the run: nothing more is requested
+            fetch, why = should_fetch(seen, stamp)
             if not fetch:
                 self.known[article_id] = False
                 self._count(why)
@@ -169,6 +180,8 @@ class ScopeMiddleware:
             return
         why = self.scope.why_not(request.url)
         if why is None:
+            # one download slot for the whole site, www. or not: Scrapy's delay and AutoThrottle apply per slot
+            request.meta.setdefault(DOWNLOAD_SLOT, self.scope.host)
             return
         self.crawler.stats.inc_value(Stat.BLOCKED.format(why=why))
         origin = (request.meta.get("redirect_urls") or [None])[-1]
@@ -217,11 +230,82 @@ class BlockPageMiddleware:
         return response
 
 
+class PolitenessMiddleware:
+    """At most ``CONCURRENT_REQUESTS_PER_DOMAIN`` requests in flight per download slot (the site).
+
+    Scrapy's downloader starts, from one slot's queue, as many requests as the slot's free transfer
+    places at the moment it looks; a request counts as transferring only once its download has
+    begun, so without a download delay a burst of queued requests all start together (seen: ten at
+    once with a per-domain limit of 1). A request waits here, nearest the download, for one of the
+    slot's places, and gives it back as soon as the answer (or the error) comes back, before a
+    retry's backoff or a redirect."""
+
+    HELD = "politeness_slot"  # request meta: the slot whose place this request holds
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.stopping = Stopping(crawler)
+        self.default = settings.getint("CONCURRENT_REQUESTS_PER_IP") or settings.getint(
+            "CONCURRENT_REQUESTS_PER_DOMAIN")
+        self.per_slot = {key: int(value["concurrency"]) for key, value in settings.getdict("DOWNLOAD_SLOTS").items()
+                         if isinstance(value, dict) and "concurrency" in value}
+        self.places: dict[str, asyncio.Semaphore] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PolitenessMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        key = request.meta.get(DOWNLOAD_SLOT) or urlsplit(request.url).hostname or ""
+        places = self.places.get(key)
+        if places is None:
+            places = self.places[key] = asyncio.Semaphore(max(1, self.per_slot.get(key, self.default)))
+        acquire = asyncio.ensure_future(places.acquire())
+        stop = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait({acquire, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if not acquire.done() or acquire.cancelled():
+            acquire.cancel()
+            raise Interrupted(f"not sent, the run is stopping: {request.url}")
+        if self.stopping.stopped:
+            places.release()
+            raise Interrupted(f"not sent, the run is stopping: {request.url}")
+        request.meta[self.HELD] = key
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self._release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        self._release(request)
+        if isinstance(exception, Interrupted):
+            # back to the scheduler, not downloaded (the engine is closing): with JOBDIR the paused job keeps
+            # it on disk and the resumed run fetches it; otherwise it stays unfinished, for the next run
+            return request.replace(dont_filter=True)
+        return None
+
+    def _release(self, request: Request) -> None:
+        key = request.meta.pop(self.HELD, None)
+        if key is not None:
+            self.places[key].release()
+
+
 class BackoffRetryMiddleware(RetryMiddleware):
-    def __init__(self, settings: Any) -> None:
+    """Retries wait out their backoff, unless the run stops meanwhile (then they give up at once)."""
+
+    def __init__(self, settings: Any, crawler: Crawler | None = None) -> None:
         super().__init__(settings)
         self.base = settings.getfloat("ARABTODAY_RETRY_BACKOFF_BASE")
         self.cap = settings.getfloat("ARABTODAY_RETRY_BACKOFF_MAX")
+        self.stopping = Stopping(crawler) if crawler is not None else None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
+        middleware = cls(crawler.settings, crawler)
+        middleware.crawler = crawler
+        return middleware
 
     def delay(self, request: Request, response: Response | None = None) -> float:
         attempt = int(request.meta.get("retry_times", 1))
@@ -233,11 +317,16 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return delay
 
     async def _wait(self, result: Any, response: Response | None = None) -> Any:
+        """The retry, after its backoff; at once when the run stops meanwhile (it then goes back to the
+        scheduler without being sent: a paused job keeps it, otherwise the next run takes it up)."""
         if isinstance(result, Request):
             delay = self.delay(result, response)
             if delay > 0:
                 logger.debug("retrying %s in %.1f s", result.url, delay)
-                await asyncio.sleep(delay)
+                if self.stopping is None:
+                    await asyncio.sleep(delay)
+                else:
+                    await self.stopping.wait(delay)
         return result
 
     async def process_response(self, request: Request, response: Response) -> Any:  # type: ignore[override]

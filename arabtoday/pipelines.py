@@ -23,6 +23,9 @@ classes (:mod:`arabtoday.offline.runner`).
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from datetime import date
 from typing import Any, NoReturn
 
@@ -37,10 +40,35 @@ from arabtoday.params import CrawlParams, params_of
 from arabtoday.run.ledger import Dropped
 from arabtoday.run.stopping import stop_run
 from arabtoday.state.extension import StateExtension
-from arabtoday.state.store import StateStore, Status, is_real_edit
+from arabtoday.state.store import StateError, StateStore, Status, is_real_edit
 from arabtoday.stats import Bucket, Stat
 
 MAX_ARTICLES = "max_articles"  # the drop reason past the limit, and the run's close reason
+STATE_FAILED = "state"  # the failure reason of an article whose state could not be read or written
+
+
+def uses_state(process_item: Callable[..., Any]) -> Callable[..., Any]:
+    """A stage that reads or writes the state: a state that fails (its owner has stopped the run
+    already) fails the article (``failed/state``), never with a traceback."""
+
+    if inspect.iscoroutinefunction(process_item):
+        @functools.wraps(process_item)
+        async def guarded_async(self: Stage, item: Any) -> Any:
+            try:
+                return await process_item(self, item)
+            except StateError as exc:
+                self.drop(Bucket.FAILED, STATE_FAILED, item, str(exc), level="WARNING")
+
+        return guarded_async
+
+    @functools.wraps(process_item)
+    def guarded(self: Stage, item: Any) -> Any:
+        try:
+            return process_item(self, item)
+        except StateError as exc:
+            self.drop(Bucket.FAILED, STATE_FAILED, item, str(exc), level="WARNING")
+
+    return guarded
 
 
 class Stage:
@@ -128,6 +156,7 @@ class ArticleIdPipeline(Stage):
     """One record per article id, whatever address the page was reached by,
     and whichever worker fetched it (the claim is atomic in the shared state)."""
 
+    @uses_state
     def process_item(self, item: Article) -> Article:
         if not self.store.claim_run(item.id):
             self.drop(Bucket.DUPLICATE, "same_id", item, "same article reached twice", level="DEBUG")
@@ -141,6 +170,7 @@ class IncrementalPipeline(Stage):
     with the site's ``lastmod`` unchanged) is not an edit: the state takes the new hash,
     nothing is emitted (``skipped/reextracted``)."""
 
+    @uses_state
     def process_item(self, item: Article) -> Article:
         if not self.settings.getbool("ARABTODAY_INCREMENTAL"):
             return item
@@ -175,6 +205,7 @@ class ContentDedupPipeline(Stage):
         self.emit_duplicates = self.settings.getbool("ARABTODAY_EMIT_DUPLICATES")
         self.hold = crawler.get_extension(OrderingHold)
 
+    @uses_state
     async def process_item(self, item: Article) -> Article:
         await self.hold.wait_for_lower_ids(item.id)
         return self.decide(item)

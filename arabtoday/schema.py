@@ -37,7 +37,7 @@ from arabtoday.version import SCHEMA_VERSION
 if TYPE_CHECKING:
     import pyarrow as pa
 
-SCHEMA_ID = "https://github.com/arabtoday/arabtoday/blob/main/schema/article.schema.json"
+SCHEMA_ID = "urn:arabtoday:schema:article"  # the schema's name, not an address (schema/article.schema.json)
 JSON_SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
 # what arabtoday.cleaning.dates.iso writes
 ISO_UTC_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
@@ -133,7 +133,8 @@ FIELDS: tuple[Field, ...] = (
     Field("word_count", INT, "words in `body`"),
     Field("content_hash", STRING, "hash of the normalised body (case, punctuation and Arabic letter variants "
           "folded): 32 hex digits", constraints={"pattern": r"^[0-9a-f]{32}$"}),
-    Field("extractor", STRING, "`article-v1` (the layout's selectors) or `fallback` (metadata + trafilatura)",
+    Field("extractor", STRING, "which extractor produced the body: a layout's selectors (`article-v1`), or a "
+          "fallback (`fallback`, `fallback-recall`, `fallback-ld-body`, `fallback-dense-block`)",
           constraints={"minLength": 1}, copied=True),
     Field("extractor_version", STRING, "version of the extraction code that produced the record (empty in "
           "records written before it was recorded)", default="", copied=True),

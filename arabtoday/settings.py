@@ -12,6 +12,7 @@ documentation in :mod:`arabtoday.config`, and validated before a crawl starts.
 from __future__ import annotations
 
 from arabtoday import schema as _schema  # lowercase: Scrapy reads only upper-case names as settings
+from arabtoday import version as _version
 from arabtoday.config import defaults as _arabtoday_defaults
 
 BOT_NAME = "arabtoday"
@@ -19,7 +20,8 @@ SPIDER_MODULES = ["arabtoday.spiders"]
 NEWSPIDER_MODULE = "arabtoday.spiders"
 
 # -- politeness --------------------------------------------------------------------------------------------------
-USER_AGENT = "arabtoday-crawler/0.1 (news research dataset; +https://github.com/arabtoday/arabtoday)"
+# Who is crawling: before crawling the live site, put your own contact here (-s USER_AGENT="... (+mailto:you@…)").
+USER_AGENT = f"arabtoday-crawler/{_version.__version__} (news research dataset; contact: set USER_AGENT)"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
@@ -50,12 +52,20 @@ DOWNLOADER_MIDDLEWARES = {
     "arabtoday.middlewares.BlockPageMiddleware": 555,
     # after decompression (590), before retry (550) sees the response: a cut page is retried
     "arabtoday.middlewares.TruncationMiddleware": 560,
+    # nearest the download: the site's concurrency limit holds for every request, whatever its path
+    "arabtoday.middlewares.PolitenessMiddleware": 950,
 }
 # What the spider yields: the incremental skip (once per article and run; nothing unchanged since the last
 # run), then the frontier, nearest the engine, which holds an output while the scheduler is full.
 SPIDER_MIDDLEWARES = {
     "arabtoday.middlewares.IncrementalMiddleware": 600,
     "arabtoday.middlewares.FrontierMiddleware": 40,
+}
+# Scrapy's HTTP/1.1 handler, whose downloads in flight are cancelled when the run stops (a signal, or
+# an early stop): a slow site never decides how long a stop takes.
+DOWNLOAD_HANDLERS = {
+    "http": "arabtoday.run.stopping.StoppableHTTPHandler",
+    "https": "arabtoday.run.stopping.StoppableHTTPHandler",
 }
 REDIRECT_MAX_TIMES = 5
 DNS_TIMEOUT = 10
@@ -88,6 +98,9 @@ FEED_STORE_EMPTY = True
 # Extensions own the run's shared parts; pipelines and middlewares reach them with
 # crawler.get_extension(...). The state opens (and recovers) first and closes last.
 EXTENSIONS = {
+    # Scrapy's feed exporter, made to fail once, stop the run, and count only what was written
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "arabtoday.export.feeds.FeedExporter": 0,
     "arabtoday.state.extension.StateExtension": 100,
     "arabtoday.run.ledger.Ledger": 110,
     "arabtoday.run.blocking.BlockWatch": 120,
@@ -96,6 +109,7 @@ EXTENSIONS = {
     "arabtoday.discovery.sitemaps.StreamCap": 150,
     "arabtoday.run.reporter.RunReport": 500,
     "arabtoday.run.progress.Progress": 510,
+    "arabtoday.run.stopping.StopWatch": 520,
 }
 # Distributed mode: switched on by ARABTODAY_REDIS_URL, carries all scrapy-redis wiring.
 ADDONS = {"arabtoday.distributed.addon.DistributedAddon": 100}

@@ -3,14 +3,12 @@
 The spider, the middlewares, the pipelines and the exporters never call each
 other; they send these (``crawler.signals.send_catch_log``) and the extensions
 that own the run's shared parts listen (:mod:`arabtoday.run.ledger`,
-:mod:`arabtoday.state.extension`, :mod:`arabtoday.dedup.ordering`).
+:mod:`arabtoday.state.extension`, :mod:`arabtoday.dedup.ordering`,
+:mod:`arabtoday.discovery.frontier`). An article's account opens on Scrapy's
+own ``request_scheduled``. Imports nothing: every layer may import it.
 """
 
 from __future__ import annotations
-
-# An article page was requested for the first time in this run:
-# ``article_id``, ``url``. The ledger opens its account (arabtoday/articles/requested).
-ARTICLE_REQUESTED = object()
 
 # An article page ended without an item: ``article_id``, ``url``, ``bucket``
 # (``failed``, ``dropped``, ``duplicate``, ``skipped``), ``reason``. Items close their account through
@@ -36,3 +34,8 @@ OUTPUT_OPENED = object()
 # :func:`arabtoday.run.stopping.stop_run` before the engine closes, so that the parts that wait for
 # room or for other articles (the frontier, the ordering hold) let go at once.
 RUN_STOPPING = object()
+
+# Sent by the feed exporter when it closes: records it was given that no output announced durable
+# (an output failed): ``records`` (``{article id: (lang, change)}``), ``reason``. The ledger moves
+# them from emitted to ``failed/<reason>``.
+RECORDS_LOST = object()

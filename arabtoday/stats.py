@@ -46,6 +46,8 @@ class Stat:
     DISCOVERY_TOTAL = "arabtoday/discovery/total"  # distinct article addresses known from sitemaps and feeds
     DISCOVERY_SKIPPED = "arabtoday/discovery/skipped/{reason}"
     SOURCE_READ = "arabtoday/sources/{source}"  # sitemaps, feeds and listings read
+    SOURCE_FAILED = "arabtoday/sources/failed/{source}"  # ...that could not be fetched or read: discovery incomplete
+    SOURCES_FAILED = "arabtoday/sources/failed/"
     BOUND = "arabtoday/bounds/{name}"  # a bound on what a response can make the crawler do was hit
     BLOCKED = "arabtoday/blocked/{why}"  # requests refused by the scope rule or robots.txt
     TRUNCATED_RESPONSES = "arabtoday/truncated_responses"

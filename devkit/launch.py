@@ -107,29 +107,35 @@ def crawl_in_process(base_url: str, output: Path | None = None, *spider_args: st
     closed, report written, status 130) and ``timed_out`` is set."""
     from scrapy.utils.conf import arglist_to_dict
 
-    from arabtoday.commands.crawl import complaint, final_status, preflight, start_failure
+    from arabtoday.commands.crawl import complaint, final_status, preflight, start_failure, stop_on_signal
     from arabtoday.config import BadSetting
-    from arabtoday.exitstatus import ExitStatus, mark
+    from arabtoday.exitstatus import ExitStatus, StartError
     from arabtoday.params import BadArgument
+    from arabtoday.run.reporter import report_start_failure
     from arabtoday.run.stopping import running_engine
 
     values = crawl_settings(output, settings, overwrite, outputs)
     spider_kwargs = {"base_url": base_url, **arglist_to_dict(list(spider_args))}
     try:
         preflight(values, SPIDER, spider_kwargs)
-    except (BadSetting, BadArgument) as exc:
-        return Finished(int(ExitStatus.BAD_CONFIG), complaints=[complaint(f"could not start: {exc}")])
+    except (BadSetting, BadArgument, StartError) as exc:
+        status = getattr(exc, "status", ExitStatus.BAD_CONFIG)
+        report_start_failure(values, spider_kwargs, str(exc), status)
+        return Finished(int(status), complaints=[complaint(f"could not start: {exc}")])
     reactor = _ReactorThread.running()
     ended: queue.Queue[Any] = queue.Queue()
     started: dict[str, Any] = {}
+
+    stopping: list[bool] = []
 
     def stop() -> None:  # in the reactor's thread, after start(): as Ctrl-C stops a crawl
         from scrapy.utils.defer import deferred_from_coro
 
         crawler = started["crawler"]
-        if crawler.stats is not None:
-            mark(crawler.stats, ExitStatus.INTERRUPTED_INT)
         engine = running_engine(crawler)  # None until the crawl starts
+        if engine is not None and engine.running and not stopping:
+            stopping.append(True)
+            stop_on_signal(crawler, ExitStatus.INTERRUPTED_INT)
         if engine is not None and engine.running:
             deferred_from_coro(crawler.stop_async())
         elif crawler.crawling:
@@ -165,6 +171,7 @@ def crawl_in_process(base_url: str, output: Path | None = None, *spider_args: st
     _drop_log_counter(crawler)
     if result is not None or crawler is None:  # a Failure: the crawl could not start
         message, status = start_failure(result)
+        report_start_failure(values, spider_kwargs, message, status)
         return Finished(int(status), complaints=[complaint(message)], log=log.text())
     stats = crawler.stats.get_stats() if crawler.stats else {}
     status, ended_early = final_status(stats)

@@ -15,9 +15,11 @@ touching the network.
 - every request is logged as one JSON line to ``--log``: ``t``, ``m`` (method),
   ``host`` (the Host header), ``port`` (this server's own port), ``path`` (as
   sent: percent-encoded, with its query), ``status`` (0: no status line was sent), ``bytes`` (body bytes
-  written), ``fault`` (the fault that answered, if any) and ``ua``; so tests can
-  assert what the crawler asked for, that nothing left the site's host and port,
-  and that robots.txt was obeyed.
+  written), ``fault`` (the fault that answered, if any), ``ua``, ``t0`` (when the
+  request arrived) and ``inflight`` (requests being answered at that moment, this
+  one included); so tests can assert what the crawler asked for, that nothing
+  left the site's host and port, that robots.txt was obeyed, and the concurrency
+  and spacing the site saw.
 
 ``ROOT/_site.json`` (every key optional) alters individual paths (written decoded:
 ``/ar/economy/680100/رحب-…``, whatever encoding the client sends):
@@ -272,6 +274,7 @@ def gzip_bomb(inflated_size: int) -> Iterator[bytes]:
 
 def make_handler(site: SiteConfig, base: str, log: BinaryIO | None) -> type[BaseHTTPRequestHandler]:
     hits: dict[str, int] = {}
+    in_flight = [0]  # requests being answered right now (a list: shared by every handler thread)
     lock = threading.Lock()
     port = int(base.rsplit(":", 1)[1])
 
@@ -289,7 +292,8 @@ def make_handler(site: SiteConfig, base: str, log: BinaryIO | None) -> type[Base
                 return
             line = {"t": round(time.time(), 3), "m": self.command, "host": self.headers.get("Host", ""),
                     "port": port, "path": self.path, "status": status, "bytes": sent, "fault": fault,
-                    "ua": self.headers.get("User-Agent", "")}
+                    "ua": self.headers.get("User-Agent", ""), "t0": round(self.arrived, 4),
+                    "inflight": self.in_flight_at_arrival}
             with lock:
                 log.write((json.dumps(line) + "\n").encode())
                 log.flush()
@@ -383,7 +387,23 @@ def make_handler(site: SiteConfig, base: str, log: BinaryIO | None) -> type[Base
         def do_HEAD(self) -> None:
             self.do_GET(head=True)
 
+        arrived = 0.0
+        in_flight_at_arrival = 0
+
         def do_GET(self, head: bool = False) -> None:
+            """Counts the requests in flight (this one included) for the log: what a polite crawler
+            keeps at its per-host concurrency."""
+            self.arrived = time.time()
+            with lock:
+                in_flight[0] += 1
+                self.in_flight_at_arrival = in_flight[0]
+            try:
+                self._answer(head)
+            finally:
+                with lock:
+                    in_flight[0] -= 1
+
+        def _answer(self, head: bool) -> None:
             # _site.json names paths as written (Arabic slugs too); clients send them percent-encoded
             url = urllib.parse.urlsplit(self.path)
             url = url._replace(path=urllib.parse.unquote(url.path))

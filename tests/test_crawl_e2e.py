@@ -74,7 +74,7 @@ def test_since_until_window(snapshot_server: Server, tmp_path: Path) -> None:
                 if expected_records(snapshot_server.base)[k]["duplicate_of"] not in in_window}
     assert "en-104399" in expected
     assert {r["id"] for r in result.records} == expected
-    skipped = result.report["skipped"]
+    skipped = result.report["discovery"]["not_followed"]
     assert skipped.get("sitemap_out_of_window", 0) >= 7  # the 2014..2017-09 and 2017-11 months
 
 

@@ -177,7 +177,7 @@ def test_dataset_card_describes_the_data(two_exports: dict[str, Any]) -> None:
     assert header["dataset_info"]["splits"][0]["num_examples"] == len(records)
     assert header["size_categories"] == ["n<1K"]
     crawl = header["crawl"]
-    assert crawl["source"] == "https://www.arabstoday.net"
+    assert crawl["source"] == "http://schema.test"  # where the records say they came from, not the live site
     assert crawl["published_from"] == min(r["published_at"] for r in records)
     assert crawl["published_to"] == max(r["published_at"] for r in records)
     assert crawl["crawled_from"] == crawl["crawled_to"] == "2024-01-01T00:00:00Z"

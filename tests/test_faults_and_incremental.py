@@ -110,7 +110,7 @@ def test_unchanged_site_second_run_emits_and_fetches_nothing(snapshot_server: Se
     new_requests = [r["path"] for r in snapshot_server.requests()[before:]]
     assert new_requests, "listings, feeds and sitemaps are fetched again"
     assert not [p for p in new_requests if re.match(r"^/(en|ar)/[^/]+/\d+/", p)]
-    assert second.report["skipped"].get("already_seen", 0) >= 30
+    assert second.report["discovery"]["not_followed"].get("already_seen", 0) >= 30
 
 
 def test_changed_site_second_run_emits_exactly_new_and_changed(tmp_path: Path) -> None:

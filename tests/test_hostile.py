@@ -264,8 +264,9 @@ def test_gzip_bomb_is_stopped_at_the_size_limit(tmp_path: Path) -> None:
     assert sum(result.stats_under("arabtoday/errors/source/").values()) >= 1, result.stats_under("arabtoday/errors/")
     bombs = [r for r in result.requests if r["fault"] and r["fault"].startswith("gzip-bomb")]
     assert bombs, "the bombs were never requested"
+    assert result.stats_under("arabtoday/sources/failed/") == {"arabtoday/sources/failed/sitemap": 1}
     assert_accounted(result)
-    assert_exit(result, 3)
+    assert_exit(result, 8)  # the bombed sitemap is a source that failed: discovery incomplete (before 3)
 
 
 # -- 11. max_articles with a backlog ----------------------------------------------------------------------------------

@@ -349,30 +349,33 @@ def test_report_is_written_when_the_output_cannot_be(tmp_path: Path, snapshot_se
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("x")
     report_path = tmp_path / "reports" / "run.report.json"
-    result = crawl(snapshot_server.base, blocker / "out.jsonl", "max_articles=2",
+    result = crawl(snapshot_server.base, blocker / "out.jsonl", "max_articles=2", server=snapshot_server,
                    settings={"ARABTODAY_REPORT_PATH": str(report_path), "ARABTODAY_STATE_DIR": str(tmp_path / "s")})
     assert result.returncode == ExitStatus.WRITE_FAILED, result.log[-3000:]
+    assert result.requests == [], "found out before requesting anything"
+    [line] = result.stderr.strip().splitlines()
+    assert str(blocker / "out.jsonl") in line and "is a file, not a directory" in line, line
     report = json.loads(report_path.read_text("utf-8"))
     assert report["exit_status"]["code"] == ExitStatus.WRITE_FAILED
-    assert report["errors"], "the failed output write is not in the errors"
+    assert report["errors"] == {"output": 1}, report["errors"]
+    assert report["emitted"]["total"] == 0 and report["accounting"]["requested"] == 0
     assert report_path.with_suffix(".html").exists()
     assert sorted(p.name for p in report_path.parent.iterdir()) == ["run.report.html", "run.report.json"]
     assert result.report == {}  # nothing beside the unwritable output
 
 
 @pytest.mark.e2e
-def test_report_that_cannot_be_written_is_one_error_line_and_exit_status_4(
+def test_report_that_cannot_be_written_is_one_line_and_exit_status_4_before_any_request(
         tmp_path: Path, snapshot_server: Server) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("x")
-    result = crawl(snapshot_server.base, tmp_path / "out.jsonl", "max_articles=2",
+    result = crawl(snapshot_server.base, tmp_path / "out.jsonl", "max_articles=2", server=snapshot_server,
                    settings={"ARABTODAY_REPORT_PATH": str(blocker / "run.report.json")})
-    lines = [line for line in result.log.splitlines() if "cannot write the run report" in line]
-    assert len(lines) == 1, lines  # one line, for the HTML and the JSON
-    assert "ERROR" in lines[0] and "run.report.html" in lines[0] and "run.report.json" in lines[0]
-    assert lines[0].endswith("the run exits 4")
-    assert len(result.records) == 2  # the output itself is fine
+    [line] = result.stderr.strip().splitlines()
+    assert "cannot write the report" in line and str(blocker / "run.report.json") in line, line
     assert result.returncode == ExitStatus.WRITE_FAILED
+    assert result.requests == [], "found out before requesting anything"
+    assert not result.records
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
 
 

@@ -21,8 +21,11 @@ from scrapy.exceptions import UsageError
 from twisted.python.failure import Failure
 
 from arabtoday.config import BadSetting, validate
-from arabtoday.exitstatus import ExitStatus, mark
+from arabtoday.exitstatus import ExitStatus, StartError, mark
+from arabtoday.export.feeds import unwritable_outputs
 from arabtoday.params import BadArgument, CrawlParams
+from arabtoday.run.reporter import report_start_failure
+from arabtoday.signals import RUN_STOPPING
 
 logger = logging.getLogger(__name__)
 EXIT_STAT = "arabtoday/exit_status"
@@ -46,8 +49,10 @@ class Command(ScrapyCrawl):
         spider_args = {k: v for k, v in opts.spargs.items() if not k.startswith("_")}  # scrapyd adds _job
         try:
             preflight(self.crawler_process.settings, args[0], spider_args)
-        except (BadSetting, BadArgument) as exc:
-            self._fail(f"could not start: {exc}", ExitStatus.BAD_CONFIG)
+        except (BadSetting, BadArgument, StartError) as exc:
+            status = getattr(exc, "status", ExitStatus.BAD_CONFIG)
+            report_start_failure(self.crawler_process.settings, spider_args, str(exc), status)
+            self._fail(f"could not start: {exc}", status)
             return
         self._catch_early_signals()
         crawler = self._create_crawler(args[0])
@@ -72,7 +77,10 @@ class Command(ScrapyCrawl):
         self.exitcode = int(status)
 
     def _start_failed(self, failure: Failure) -> None:
-        self._fail(*start_failure(failure))
+        message, status = start_failure(failure)
+        assert self.crawler_process is not None
+        report_start_failure(self.crawler_process.settings, {}, message, status)
+        self._fail(message, status)
 
     def _fail(self, message: str, status: ExitStatus) -> None:
         sys.stderr.write(complaint(message) + "\n")
@@ -94,8 +102,7 @@ class Command(ScrapyCrawl):
 
     def _watch_signals(self, crawler: Any) -> None:
         if self._interrupted is not None:  # interrupted while starting: stop now, gracefully
-            if crawler.stats is not None:
-                mark(crawler.stats, self._interrupted)
+            stop_on_signal(crawler, self._interrupted)
             from scrapy.utils.defer import deferred_from_coro
 
             deferred_from_coro(crawler.stop_async())
@@ -103,13 +110,23 @@ class Command(ScrapyCrawl):
             previous = signal.getsignal(signum)
 
             def handler(num: int, frame: Any, previous: Any = previous, status: ExitStatus = status) -> None:
+                first = self._interrupted is None
                 self._interrupted = self._interrupted or status
-                if crawler.stats is not None:
-                    mark(crawler.stats, status)
+                if first:
+                    stop_on_signal(crawler, status)
                 if callable(previous):
-                    previous(num, frame)
+                    previous(num, frame)  # Scrapy's: a graceful stop, or at the second signal an immediate one
 
             signal.signal(signum, handler)
+
+
+def stop_on_signal(crawler: Any, status: ExitStatus) -> None:
+    """A signal stops the run: its status is marked, and what waits on the site lets go at once."""
+    if crawler.stats is not None:
+        mark(crawler.stats, status)
+    logger.info("%s: stopping; what is in flight is left for the next run (counted unfinished)",
+                "SIGINT" if status is ExitStatus.INTERRUPTED_INT else "SIGTERM")
+    crawler.signals.send_catch_log(signal=RUN_STOPPING, reason="shutdown")
 
 
 def _on_failure(started: Any, record: Any) -> None:
@@ -139,11 +156,15 @@ def use_default_feed(settings: Any) -> None:
 
 
 def preflight(settings: Any, spider_name: str, spider_args: dict[str, Any]) -> None:
-    """What is checked before anything starts; raises :class:`BadSetting` or :class:`BadArgument`."""
+    """What is checked before anything starts: raises :class:`BadSetting` or :class:`BadArgument`
+    (status 2), or :class:`StartError` for an output that cannot be written (status 4)."""
     validate(settings)
     if spider_name == "arabtoday":
         CrawlParams.from_args(**spider_args)
     _refuse_overwrite_with_state(settings)
+    unwritable = unwritable_outputs(settings)
+    if unwritable:
+        raise StartError("; ".join(unwritable), ExitStatus.WRITE_FAILED)
 
 
 def start_failure(failure: Failure) -> tuple[str, ExitStatus]:

@@ -40,13 +40,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from arabtoday.exitstatus import ToolStatus
 from arabtoday.export.validation import validate
 from arabtoday.files import atomic_file, atomic_write_text
 from arabtoday.schema import DEFAULTS, EXPORT_FIELDS, TIMESTAMP_FIELDS, hf_features_yaml, markdown_table
 from arabtoday.site.addresses import SITE_URL
-from arabtoday.version import SCHEMA_VERSION
+from arabtoday.version import SCHEMA_VERSION, __version__
 
 FORMATS = ("parquet", "datasets")
 PARQUET_NAME = "articles.parquet"
@@ -54,7 +55,6 @@ DATASETS_DIR = "datasets"
 DATASETS_SHARD = "data/train-00000-of-00001.parquet"
 BATCH_ROWS = 2000  # records converted to Arrow at once: bounds memory whatever the input size
 COMPRESSION = "zstd"
-SOURCE_URL = SITE_URL
 LICENSE_NOTE = "Copyright of Arab Today; for research, see the site's terms"
 
 # Hugging Face size buckets (upper bounds, exclusive), as the Hub names them.
@@ -85,10 +85,13 @@ class Summary:
     langs: Counter[str] = field(default_factory=Counter)
     crawled: list[str] = field(default_factory=list)  # min, max
     published: list[str] = field(default_factory=list)
+    origins: Counter[str] = field(default_factory=Counter)  # scheme://host of the records' addresses
 
     def add(self, record: dict[str, Any]) -> None:
         self.records += 1
         self.langs[record["lang"]] += 1
+        parts = urlsplit(record["url"])
+        self.origins[f"{parts.scheme}://{parts.netloc}"] += 1
         _widen(self.crawled, record["crawled_at"])
         _widen(self.published, record["published_at"])
 
@@ -229,7 +232,7 @@ def _write_outputs(inputs: list[Path], scan: Scan, out: Path, formats: list[str]
     written = [out / PARQUET_NAME] if "parquet" in formats else []
     if "datasets" in formats:
         card = out / DATASETS_DIR / "README.md"
-        atomic_write_text(card, dataset_card(summary, (out / DATASETS_DIR / DATASETS_SHARD).stat().st_size))
+        atomic_write_text(card, dataset_card(summary, (out / DATASETS_DIR / DATASETS_SHARD).stat().st_size, inputs))
         written.append(out / DATASETS_DIR)
     return summary, written
 
@@ -270,7 +273,36 @@ def size_category(n: int) -> str:
     return "n>10M"
 
 
-def dataset_card(summary: Summary, shard_bytes: int) -> str:
+def source_of(summary: Summary) -> str:
+    """Where the records were crawled from: the site, or the copies of it they name (never assumed)."""
+    origins = sorted(summary.origins, key=lambda o: -summary.origins[o]) or [SITE_URL]
+    return ", ".join(origins)
+
+
+POLITENESS_SETTINGS = ("ROBOTSTXT_OBEY", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY", "AUTOTHROTTLE_ENABLED",
+                       "USER_AGENT")
+
+
+def politeness(inputs: list[Path]) -> str:
+    """How politely the inputs were crawled, as the run reports beside them say (never assumed)."""
+    seen: dict[str, set[str]] = {name: set() for name in POLITENESS_SETTINGS}
+    reports = 0
+    for path in inputs:
+        try:
+            settings = json.loads(path.with_name(path.name + ".report.json").read_text("utf-8")).get("settings", {})
+        except (OSError, ValueError, AttributeError):
+            continue
+        reports += 1
+        for name in POLITENESS_SETTINGS:
+            if name in settings:
+                seen[name].add(str(settings[name]))
+    if not reports:
+        return "the settings of the crawl were not kept with its output (no run report beside it)"
+    said = ", ".join(f"{name}={' or '.join(sorted(values))}" for name, values in seen.items() if values)
+    return f"as the run reports of {reports} of the {len(inputs)} input file(s) say: {said}"
+
+
+def dataset_card(summary: Summary, shard_bytes: int, inputs: list[Path] | None = None) -> str:
     """README.md of the ``datasets`` folder: the Hub's YAML header, then the prose."""
     crawled = summary.crawled or ["", ""]
     published = summary.published or ["", ""]
@@ -282,7 +314,7 @@ language:
 multilinguality: multilingual
 license: other
 license_name: arab-today-copyright
-license_link: {SOURCE_URL}
+license_link: {SITE_URL}
 license_details: {json.dumps(LICENSE_NOTE)}
 size_categories:
 - {size_category(summary.records)}
@@ -309,7 +341,7 @@ dataset_info:
   download_size: {shard_bytes}
   dataset_size: {summary.arrow_bytes}
 crawl:
-  source: {SOURCE_URL}
+  source: {json.dumps(source_of(summary))}
   schema_version: {json.dumps(SCHEMA_VERSION)}
   crawled_from: {json.dumps(crawled[0])}
   crawled_to: {json.dumps(crawled[1])}
@@ -320,15 +352,20 @@ crawl:
     en: {summary.langs.get("en", 0)}
 ---
 """
-    return header + _card_body(summary, crawled, published)
+    return header + _card_body(summary, crawled, published, politeness(inputs or []))
 
 
-def _card_body(summary: Summary, crawled: list[str], published: list[str]) -> str:
+def _source_words(summary: Summary) -> str:
+    source = source_of(summary)
+    return "the site itself" if source == SITE_URL else f"a copy of the site served at {source}"
+
+
+def _card_body(summary: Summary, crawled: list[str], published: list[str], polite: str) -> str:
     return f"""
 # Arab Today news articles
 
-News articles from [Arab Today]({SOURCE_URL}) (arabstoday.net), English
-(`/en/`) and Arabic (`/ar/`) editions: {summary.records} articles
+News articles of [Arab Today]({SITE_URL}), English (`/en/`) and Arabic
+(`/ar/`) editions, crawled from {_source_words(summary)}: {summary.records} articles
 ({summary.langs.get("en", 0)} English, {summary.langs.get("ar", 0)} Arabic), published
 {published[0] or "-"} to {published[1] or "-"}, crawled {crawled[0] or "-"} to {crawled[1] or "-"}.
 Record schema version {SCHEMA_VERSION}.
@@ -341,13 +378,13 @@ not. The licence of the crawler's code is separate and does not cover the data.
 
 ## How it was made
 
-The [arabtoday](https://github.com/arabtoday/arabtoday) Scrapy crawler reads
-the site's sitemaps, feeds and section listings, fetches each article page
-politely (robots.txt obeyed, one request at a time per host), extracts the
+The arabtoday Scrapy crawler (version {__version__}) reads the site's
+sitemaps, feeds and section listings, fetches each article page politely
+({polite}), extracts the
 article with per-layout selectors (a metadata + trafilatura fallback when the
 layout changes; the `extractor` field says which), strips boilerplate
 (datelines, source lines, captions, "Read also" links, ads) and writes one JSON
-Lines record per article. `python -m arabtoday export` turned those files into
+Lines record per article. `arabtoday export` turned those files into
 this folder: every record validated against the JSON Schema shipped with the
 crawler, typed with one fixed Arrow schema.
 

@@ -10,6 +10,7 @@ stderr, one line each, and counted; they never stop the others.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,6 +133,8 @@ def extract_command(paths: list[str], url: str | None) -> int:
 
     from arabtoday.offline.runner import DictStats
 
+    # the project's settings wherever the command is run from (a scrapy.cfg is found only in a clone)
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "arabtoday.settings")
     settings = get_project_settings()
     stats = DictStats()
     try:

@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed
 
 from arabtoday.run.blocking import BLOCKED, BlockedPage
+from arabtoday.run.stopping import Interrupted
 from arabtoday.site.scope import OutOfScope
 from arabtoday.stats import Bucket
 
@@ -65,6 +66,8 @@ def failure_kind(failure: Failure) -> str:
         return f"redirect/{failure.value.why}"
     if failure.check(BlockedPage):
         return BLOCKED
+    if failure.check(Interrupted):
+        return "interrupted"
     if failure.check(Truncated, ResponseDataLossError):
         return "truncated"
     if failure.check(DNSLookupError, CannotResolveHostError):

@@ -33,7 +33,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from arabtoday.meta import ARTICLE_ID
-from arabtoday.signals import ARTICLE_DECIDED, ARTICLE_OUTCOME
+from arabtoday.signals import ARTICLE_DECIDED, ARTICLE_OUTCOME, RECORDS_LOST
 from arabtoday.stats import Bucket, Stat, article_outcome
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class Ledger:
         self.crawler = crawler
         self.stats = crawler.stats
         self.open: dict[str, str] = {}  # article id -> url, requested and not yet decided
-        self.decided: set[str] = set()
+        self.decided: dict[str, str] = {}  # article id -> the bucket its account closed in
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Ledger:
@@ -74,6 +74,7 @@ class Ledger:
         connect(ext.spider_error, signal=signals.spider_error)
         connect(ext.request_dropped, signal=signals.request_dropped)
         connect(ext.spider_closed, signal=signals.spider_closed)
+        connect(ext.records_lost, signal=RECORDS_LOST)
         return ext
 
     # -- opening and closing accounts ----------------------------------------------------------------------------
@@ -99,7 +100,7 @@ class Ledger:
         """This worker took an article request out of the shared queue: the account is its own now,
         even if it had closed one for the id (found the address after another worker queued it),
         since this is the fetch whose outcome counts."""
-        self.decided.discard(article_id)
+        self.decided.pop(article_id, None)
         self.requested(article_id, url)
 
     def is_open(self, article_id: str | None) -> bool:
@@ -110,7 +111,7 @@ class Ledger:
         if article_id is None or article_id not in self.open:
             return
         address = self.open.pop(article_id)
-        self.decided.add(article_id)
+        self.decided[article_id] = bucket
         self.stats.inc_value(article_outcome(bucket, reason))
         if bucket == Bucket.FAILED:
             logger.error("article failed: %s %s (%s)", article_id, url or address, reason)
@@ -125,12 +126,23 @@ class Ledger:
         self.close(article_id, bucket, reason, url)
 
     def item_scraped(self, item: Any) -> None:
-        lang = getattr(item, "lang", None)
-        if lang:
-            self.stats.inc_value(Stat.EMITTED_LANG.format(lang=lang))
-            self.stats.inc_value(Stat.EMITTED_UPDATED if getattr(item, "change", "") == "updated"
-                                 else Stat.EMITTED_NEW)
+        self._count_emitted(getattr(item, "lang", None), getattr(item, "change", ""), 1)
         self.close(article_key(item), Bucket.EMITTED)
+
+    def _count_emitted(self, lang: str | None, change: str, n: int) -> None:
+        if lang:
+            self.stats.inc_value(Stat.EMITTED_LANG.format(lang=lang), n)
+            self.stats.inc_value(Stat.EMITTED_UPDATED if change == "updated" else Stat.EMITTED_NEW, n)
+
+    def records_lost(self, records: dict[str, tuple[str, str]], reason: str) -> None:
+        """Records the outputs were given but never wrote (an output failed): not emitted after all."""
+        for article_id, (lang, change) in records.items():
+            if self.decided.get(article_id) != Bucket.EMITTED:
+                continue
+            self.decided[article_id] = Bucket.FAILED
+            self._count_emitted(lang, change, -1)
+            self.stats.inc_value(Stat.EMITTED, -1)
+            self.stats.inc_value(article_outcome(Bucket.FAILED, reason))
 
     def item_dropped(self, item: Any, exception: BaseException) -> None:
         if isinstance(exception, Dropped):

@@ -33,7 +33,7 @@ from scrapy.crawler import Crawler
 
 from arabtoday.exitstatus import exit_status
 from arabtoday.items import EXPORT_FIELDS
-from arabtoday.stats import NOT_EMITTED, PREFIX, Stat, group
+from arabtoday.stats import NOT_EMITTED, PREFIX, Stat, group, total
 from arabtoday.version import SCHEMA_VERSION, __version__
 
 logger = logging.getLogger(__name__)
@@ -159,12 +159,18 @@ def build_report(stats: Mapping[str, Any], duration: float, fallback_ratio_alarm
         "requests": int(stats.get("downloader/request_count", 0)),
         "article_pages_parsed": parsed,
         "emitted": {
-            "total": int(stats.get("item_scraped_count", 0)),
+            "total": int(stats.get(Stat.EMITTED, 0)),
             "by_edition": {k: v for k, v in group(stats, PREFIX + "emitted/").items() if k in ("en", "ar")},
             "new": int(stats.get(Stat.EMITTED_NEW, 0)),
             "updated": int(stats.get(Stat.EMITTED_UPDATED, 0)),
         },
-        "skipped": {**group(stats, PREFIX + "discovery/skipped/"), **group(stats, Stat.ARTICLES + "skipped/")},
+        "skipped": group(stats, Stat.ARTICLES + "skipped/"),
+        "discovery": {
+            "not_followed": group(stats, PREFIX + "discovery/skipped/"),
+            "sources_read": {k: v for k, v in group(stats, PREFIX + "sources/").items() if "/" not in k},
+            "sources_failed": group(stats, Stat.SOURCES_FAILED),
+            "complete": not total(stats, Stat.SOURCES_FAILED),
+        },
         "duplicates": group(stats, Stat.ARTICLES + "duplicate/"),
         "dropped": group(stats, Stat.ARTICLES + "dropped/"),
         "fallbacks": {
@@ -217,6 +223,14 @@ def format_report(report: Mapping[str, Any]) -> str:
         verdict = ("adds up" if not acc["difference"] else f"DIFFERENCE {acc['difference']}"
                    if acc.get("checked", True) else "not checked (one worker of a distributed crawl)")
         lines.append(f"  accounting  requested {acc['requested']} = emitted {acc['emitted']} + {parts}: {verdict}")
+    discovery = report.get("discovery") or {}
+    if discovery:
+        failed = discovery.get("sources_failed") or {}
+        verdict = (f"; FAILED {sum(failed.values())} (" + ", ".join(f"{k} {v}" for k, v in failed.items())
+                   + "): discovery incomplete") if failed else "; discovery complete"
+        lines.append(_count_line("sources", discovery.get("sources_read") or {}) + verdict)
+        lines.append(_count_line("addresses", discovery.get("not_followed") or {}).replace(
+            "addresses  ", "not followed", 1) + ": found, not requested")
     for title, key in (("skipped", "skipped"), ("duplicates", "duplicates"), ("dropped", "dropped"),
                        ("errors", "errors")):
         lines.append(_count_line(title, report.get(key) or {}))

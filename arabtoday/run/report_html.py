@@ -282,7 +282,8 @@ _SCRIPT = r"""
       rows = rows.filter((r) => r.value > 0).sort((a, b) => b.value - a.value);
       const buckets = [...new Set(rows.map((r) => r.bucket))];
       return hbars(svg, rows, (r) => BUCKET_COLORS[r.bucket],
-                   {none: "every article page reached was emitted", legend: buckets});
+                   {none: acc.requested ? "every article page reached was emitted"
+                                        : "no article page was reached", legend: buckets});
     },
     coverage(svg) {
       const cov = (data.charts.field_coverage || {});

@@ -25,7 +25,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from arabtoday.exitstatus import ExitStatus, exit_status, mark, unreachable
-from arabtoday.files import atomic_write_text
+from arabtoday.files import atomic_write_text, local_path, writable
 from arabtoday.run.ledger import article_key
 from arabtoday.run.report import (
     Aggregates,
@@ -244,3 +244,32 @@ class RunReport:
         mark(self.crawler.stats, ExitStatus.WRITE_FAILED)
         code = self._settle(self.crawler.stats)
         logger.error("cannot write the run report (%s): the run exits %d", "; ".join(failed), code)
+
+
+# The error kind a start failure is counted under, by the status it stands for.
+START_ERROR_KINDS = {ExitStatus.BAD_CONFIG: "config", ExitStatus.WRITE_FAILED: "output",
+                     ExitStatus.STATE_UNUSABLE: "state"}
+
+
+def report_start_failure(settings: Any, spider_args: Mapping[str, Any], message: str, status: ExitStatus) -> None:
+    """A run that could not start still leaves a report, wherever one can be written: at
+    ``ARABTODAY_REPORT_PATH``, else beside the first output whose directory takes it. It says the
+    status and why, and that nothing was requested or emitted."""
+    stats = {Stat.EXIT_CAUSE.format(name=status.name.lower()): 1,
+             Stat.ERROR.format(kind=START_ERROR_KINDS.get(status, "start")): 1, "finish_reason": "start_failed"}
+    outputs = [str(uri) for uri in settings.getdict("FEEDS")]
+    run = {"started_at": utc_now(), "finished_at": utc_now(), "arguments": {k: str(v) for k, v in spider_args.items()},
+           "settings": effective_settings(settings), "output": outputs[0] if outputs else None, "outputs": outputs,
+           "start_failure": message}
+    report = build_report(stats, 0.0, run=run)
+    candidates = [Path(settings.get("ARABTODAY_REPORT_PATH"))] if settings.get("ARABTODAY_REPORT_PATH") else [
+        Path(str(path) + ".report.json") for uri in outputs
+        if (path := local_path(uri)) is not None and "%(" not in uri]
+    for path in candidates:
+        if writable(path) is None:
+            try:
+                write_html(report, html_path_for(path))
+                atomic_write_text(path, dumps_report(report))
+            except OSError:
+                continue
+            return

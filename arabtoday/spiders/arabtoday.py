@@ -43,8 +43,18 @@ from arabtoday.meta import ARTICLE_ID, LASTMOD, LISTING_PAGE, SAME_ACCOUNT, SOUR
 from arabtoday.params import BadArgument, CrawlParams
 from arabtoday.run.blocking import BLOCKED, says_blocked
 from arabtoday.run.failures import article_failure, failure_kind, slug
+from arabtoday.run.stopping import Interrupted
+from arabtoday.settings import USER_AGENT as DEFAULT_USER_AGENT
 from arabtoday.signals import ARTICLE_OUTCOME
-from arabtoday.site.addresses import Classified, Kind, absolute, article_id_hint, classify, sitemap_month
+from arabtoday.site.addresses import (
+    SITE_URL,
+    Classified,
+    Kind,
+    absolute,
+    article_id_hint,
+    classify,
+    sitemap_month,
+)
 from arabtoday.site.scope import OutOfScope
 from arabtoday.stats import Bucket, Stat
 
@@ -98,6 +108,9 @@ class ArabTodaySpider(Spider):
         if self.params.role == "worker":
             return  # workers take their requests from the shared queue (distributed mode)
         base = self.base_url
+        if base == SITE_URL and self.settings.get("USER_AGENT") == DEFAULT_USER_AGENT:
+            logger.warning("crawling the live site with the default User-Agent: put your own contact in it "
+                           "(-s USER_AGENT='arabtoday-crawler (+mailto:you@example.org)'), so the site can reach you")
         yield Request(f"{base}/robots.txt", self.parse_robots, errback=self.robots_failed,
                       priority=PRIORITY["robots"], meta={"handle_httpstatus_list": [404, 410], SOURCE: "robots"})
         for lang in self.params.langs:
@@ -182,6 +195,7 @@ class ArabTodaySpider(Spider):
             yield from reader.entries()
         except BadXML as exc:
             self.stats.inc_value(Stat.SOURCE_ERROR.format(kind=f"bad_{source}"))
+            self.stats.inc_value(Stat.SOURCE_FAILED.format(source=source))
             logger.error("unreadable %s %s: %s", source, reader.page_url, exc)
         if reader.hit:
             self.stats.inc_value(Stat.BOUND.format(name=reader.hit))
@@ -342,6 +356,8 @@ class ArabTodaySpider(Spider):
 
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(Interrupted):
+            return  # the run is stopping: the ledger counts it unfinished, the next run fetches it
         bucket, reason = article_failure(failure)
         if reason == "robots_forbidden":
             self.stats.inc_value(Stat.BLOCKED.format(why="robots"))
@@ -373,6 +389,7 @@ class ArabTodaySpider(Spider):
 
     def _bad_source(self, response: Response, source: str, exc: Exception) -> None:
         self.stats.inc_value(Stat.SOURCE_ERROR.format(kind=f"bad_{source}"))
+        self.stats.inc_value(Stat.SOURCE_FAILED.format(source=source))
         logger.error("unreadable %s %s: %s", source, response.url, exc)
 
     def source_failed(self, failure: Failure) -> None:
@@ -380,11 +397,13 @@ class ArabTodaySpider(Spider):
 
     def _count_source_failure(self, failure: Failure, what: str) -> None:
         kind = failure_kind(failure)
-        if isinstance(failure.value, OutOfScope):
-            return  # counted and logged by the scope check
+        if isinstance(failure.value, OutOfScope | Interrupted):
+            return  # counted and logged by the scope check; or the run is stopping
         if kind == "robots":
             self.stats.inc_value(Stat.BLOCKED.format(why="robots"))
         self.stats.inc_value(Stat.SOURCE_ERROR.format(kind=kind))
+        if what != "robots":  # without robots.txt, the sitemap index is still read at its usual address
+            self.stats.inc_value(Stat.SOURCE_FAILED.format(source=what))
         logger.error("failed to fetch %s %s: %s", what, failure.request.url, kind)  # type: ignore[attr-defined]
 
     @property

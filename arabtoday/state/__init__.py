@@ -6,5 +6,5 @@ machines), ``recovery`` (records that reached an output but not the state),
 ``extension`` (``StateExtension``: the store's one owner, which opens, locks,
 recovers and closes it; everything else gets the store from it).
 
-May import: dedup, cleaning, and the declared-once modules.
+May import: dedup, cleaning, run, and the declared-once modules.
 """

@@ -1,14 +1,18 @@
-"""The state's one owner: opened, locked and recovered when the crawler is built,
+"""The state's one owner: opened, locked, checked and recovered when the crawler is built,
 advanced by the exporters' durability signal, closed when the engine stops.
 
 Other components get the store from here (``crawler.get_extension(StateExtension).store``);
 nothing opens it lazily. A state that cannot be used (a directory that is a
-file, a database that is not one, another run holding the lock) stops the run
-before its first request with one line and exit status 7.
+file, a database that is not one or is damaged, another run holding the lock)
+stops the run before its first request with one line and exit status 7. A
+state that fails later (damage met by a read, a disk that fills up) stops the
+run with one ERROR line and exit status 7 (4 for a failed write): whichever
+part met it, the store tells this owner (:meth:`StateExtension.store_failed`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -18,15 +22,16 @@ from typing import IO, Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from arabtoday.exitstatus import ExitStatus, StartError
+from arabtoday.exitstatus import ExitStatus, StartError, mark
+from arabtoday.run.stopping import stop_run
 from arabtoday.signals import ARTICLE_DECIDED, LASTMOD_SEEN, OUTPUT_OPENED, RECORDS_DURABLE
 from arabtoday.state.recovery import recover
-from arabtoday.state.sqlite import StateCorrupt, StateMismatch
-from arabtoday.state.store import Emitted, StateStore, Status, open_store
+from arabtoday.state.store import Emitted, StateError, StateStore, Status, open_store
 from arabtoday.stats import Bucket, Stat
 
 logger = logging.getLogger(__name__)
 LOCK_FILE = "lock"
+STATE_ERROR = "state_error"  # the run's close reason when the state fails mid-run
 
 
 class StateExtension:
@@ -40,10 +45,12 @@ class StateExtension:
             self._lock = _lock_directory(Path(directory))
         try:
             self.store: StateStore = open_store(crawler.settings)
-        except (StateCorrupt, StateMismatch) as exc:
+            recovered = recover(self.store)
+        except StateError as exc:
             self.release()
-            raise StartError(str(exc), ExitStatus.STATE_UNUSABLE) from None
-        recovered = recover(self.store)
+            raise StartError(str(exc), exc.status) from None
+        self.store.on_error = self.store_failed
+        self.failure: StateError | None = None
         if recovered:
             crawler.stats.set_value(Stat.STATE_RECOVERED, recovered)
         # lastmods the sitemap gave for articles already committed in this run (found first on a listing)
@@ -60,27 +67,44 @@ class StateExtension:
         crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
         return ext
 
+    def store_failed(self, error: StateError) -> None:
+        """The store met damage or could not write: say it once, and stop the run with its status."""
+        if self.failure is not None:
+            return
+        self.failure = error
+        mark(self.crawler.stats, error.status)
+        self.crawler.stats.inc_value(Stat.ERROR.format(kind="state"))
+        logger.error("%s: the run stops", error)
+        stop_run(self.crawler, STATE_ERROR)
+
     def output_opened(self, path: str, offset: int) -> None:
-        self.store.register_output(path, offset)
+        with contextlib.suppress(StateError):  # told to store_failed
+            self.store.register_output(path, offset)
 
     def records_durable(self, records: list[Any], path: str | None, offset: int | None) -> None:
         emitted = [Emitted(r.id, r.lang, r.content_hash, self._late_lastmods.pop(r.id, None) or r.lastmod,
                            r.duplicate_of, r.crawled_at, getattr(r, "extractor_version", None) or None)
                    for r in records]
-        self.store.commit_emitted(emitted, path, offset)
-        self._settled.update((r.id, Status.EMITTED) for r in records)
+        with contextlib.suppress(StateError):  # told to store_failed; recovery commits them next run
+            self.store.commit_emitted(emitted, path, offset)
+            self._settled.update((r.id, Status.EMITTED) for r in records)
 
     def lastmod_seen(self, article_id: str, lastmod: str) -> None:
         """The sitemap's stamp arrived after the article was requested from a listing: it becomes the
         baseline of the next run once this run's fetch of the article has settled (never before: a
         failed fetch must not look up to date)."""
         settled = self._settled.get(article_id)
-        if settled is not None:
-            self.store.mark(article_id, settled, lastmod=lastmod)
-        else:
+        if settled is None:
             self._late_lastmods[article_id] = lastmod
+            return
+        with contextlib.suppress(StateError):  # told to store_failed
+            self.store.mark(article_id, settled, lastmod=lastmod)
 
     def article_decided(self, article_id: str, bucket: str, reason: str) -> None:
+        with contextlib.suppress(StateError):  # told to store_failed
+            self._remember(article_id, bucket)
+
+    def _remember(self, article_id: str, bucket: str) -> None:
         if bucket == Bucket.FAILED:
             self._late_lastmods.pop(article_id, None)
             if self.persistent:
@@ -96,8 +120,12 @@ class StateExtension:
             self._late_lastmods.pop(article_id, None)
 
     def engine_stopped(self) -> None:
-        self.store.close()
-        self.release()
+        try:
+            self.store.close()
+        except StateError:
+            pass  # told to store_failed, and logged there
+        finally:
+            self.release()
 
     def release(self) -> None:
         if self._lock is not None:

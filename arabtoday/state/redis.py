@@ -189,7 +189,8 @@ class RedisStore(StateStore):
         self._settle = self.r.register_script(SETTLE_CLAIMS)
 
     def _check_params(self) -> None:
-        from arabtoday.state.sqlite import SCHEMA_VERSION, StateMismatch
+        from arabtoday.state.sqlite import SCHEMA_VERSION
+        from arabtoday.state.store import StateMismatch
 
         want = f"v{SCHEMA_VERSION} perm={self.fingerprinter.num_perm} bands={self.fingerprinter.bands}" \
                f"x{self.fingerprinter.rows}".encode()

@@ -16,13 +16,35 @@ from __future__ import annotations
 import enum
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from arabtoday.dedup.fingerprints import Fingerprint, Fingerprinter
+from arabtoday.exitstatus import ExitStatus
 
 logger = logging.getLogger(__name__)
+
+
+class StateError(RuntimeError):
+    """The state cannot be used; ``status`` is the exit status it stands for, the message the one line shown."""
+
+    status = ExitStatus.STATE_UNUSABLE
+
+
+class StateCorrupt(StateError):
+    """The state cannot be read as this project's state (a damaged or foreign file)."""
+
+
+class StateMismatch(StateError):
+    """The state was built with other deduplication parameters."""
+
+
+class StateWriteFailed(StateError):
+    """The state could not be written (disk full, read-only, I/O error): like any unwritable output."""
+
+    status = ExitStatus.WRITE_FAILED
 
 
 class Status(enum.IntEnum):
@@ -54,9 +76,20 @@ class Emitted:
 
 
 class StateStore(ABC):
-    """The operations the crawler needs; each backend implements them atomically."""
+    """The operations the crawler needs; each backend implements them atomically.
+
+    A backend raises :class:`StateError` for a state it cannot use, and calls ``on_error`` (set by
+    the state's owner, :class:`arabtoday.state.extension.StateExtension`) first, so that the run
+    stops with the right status whichever part was reading or writing."""
 
     fingerprinter: Fingerprinter
+    on_error: Callable[[StateError], None] | None = None
+
+    def failed(self, error: StateError) -> StateError:
+        """Tell the owner, then return the error for the caller to raise."""
+        if self.on_error is not None:
+            self.on_error(error)
+        return error
 
     @abstractmethod
     def get(self, article_id: str) -> Seen | None: ...
