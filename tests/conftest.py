@@ -320,12 +320,27 @@ def start_redis(binary: str, workdir: Path, *options: str) -> tuple[subprocess.P
     return proc, url
 
 
-def recipe(name: str) -> str:
-    """The code block that follows ``<!-- recipe:NAME -->`` in the README (run by the recipe tests)."""
-    text = (ROOT / "README.md").read_text("utf-8")
-    found = re.search(rf"<!-- recipe:{name} -->\n```[a-z]*\n(.*?)\n```", text, re.S)
-    assert found, f"README.md has no recipe {name}"
-    return found.group(1)
+def recipe_sources() -> list[Path]:
+    """Where recipes are looked for, in this order: README.md, every ``docs/*.md``, then the
+    Markdown files one folder down (``docs/readme/*.md``, proposed texts)."""
+    docs = ROOT / "docs"
+    return [ROOT / "README.md", *sorted(docs.glob("*.md")), *sorted(docs.glob("*/*.md"))]
+
+
+def recipe(name: str, sources: Sequence[Path] | None = None) -> str:
+    """The code block that follows ``<!-- recipe:NAME -->`` in the first of ``sources`` (default:
+    :func:`recipe_sources`) that has the marker (run by the recipe tests); fails naming every file
+    searched when none has it."""
+    marker = re.compile(rf"<!-- recipe:{re.escape(name)} -->[ \t]*\n(?:[ \t]*\n)*```[\w-]*\n(.*?)\n```", re.S)
+    searched = []
+    for source in recipe_sources() if sources is None else sources:
+        if not source.is_file():
+            continue
+        found = marker.search(source.read_text("utf-8"))
+        if found:
+            return found.group(1)
+        searched.append(str(source.relative_to(ROOT)) if source.is_relative_to(ROOT) else str(source))
+    raise AssertionError(f"no <!-- recipe:{name} --> followed by a code block in {', '.join(searched) or 'nothing'}")
 
 
 @pytest.fixture

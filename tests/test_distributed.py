@@ -29,6 +29,7 @@ from conftest import (
     expected_records,
     free_port,
     read_jsonl,
+    recipe,
     redis_answers,
     redis_binary,
     site_meta,
@@ -75,15 +76,12 @@ def launch(cmd: list[str], output: Path) -> subprocess.Popen[bytes]:
 
 
 def readme_recipe() -> list[list[str]]:
-    """The distributed recipe's command lines, from the README (or, until it is pasted there, from
-    the proposed text in docs/readme/distributed.md): the seeder's first, then the worker's."""
-    for source in (ROOT / "README.md", ROOT / "docs" / "readme" / "distributed.md"):
-        found = re.search(r"<!-- recipe:distributed -->\n```[a-z]*\n(.*?)\n```", source.read_text("utf-8"), re.S)
-        if found:
-            lines = [shlex.split(line) for line in found.group(1).splitlines() if line.startswith("scrapy ")]
-            assert len(lines) == 2, found.group(1)
-            return lines
-    raise AssertionError("no <!-- recipe:distributed --> block in README.md or docs/readme/distributed.md")
+    """The distributed recipe's command lines (:func:`conftest.recipe`: the README, the docs, or the
+    proposed text in docs/readme/distributed.md): the seeder's first, then the worker's."""
+    block = recipe("distributed")
+    lines = [shlex.split(line) for line in block.splitlines() if line.startswith("scrapy ")]
+    assert len(lines) == 2, block
+    return lines
 
 
 def as_run_here(line: list[str], redis_url: str, base: str, output: Path, **settings: str) -> list[str]:
