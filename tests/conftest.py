@@ -17,6 +17,7 @@ behaviour it should exercise hides the bug."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -24,6 +25,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,12 +48,13 @@ from devkit.site import (  # noqa: F401 (the site helpers the test modules impor
     expected_records,
     plain_path,
     site_meta,
+    snapshot_records,
     write_site_meta,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = BUNDLED_SITE
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "golden" / "fixtures"
 # ARABTODAY_TEST_CRAWLS=subprocess runs every crawl of :func:`crawl` as ``scrapy crawl`` in a subprocess
 # (to compare the two ways, or to rule the in-process runner out when a test fails).
 TEST_CRAWLS = os.environ.get("ARABTODAY_TEST_CRAWLS", "in-process")
@@ -59,6 +62,19 @@ if TEST_CRAWLS not in ("in-process", "subprocess"):
     raise pytest.UsageError(f"ARABTODAY_TEST_CRAWLS must be in-process or subprocess, not {TEST_CRAWLS!r}")
 IN_PROCESS = TEST_CRAWLS == "in-process"
 FAST = {**NO_POLITENESS, "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "DOWNLOAD_TIMEOUT": "15", "LOG_LEVEL": "INFO"}
+
+# Hand-made stats of a run whose accounting adds up (12 requested = 5 emitted + one or two in every other bucket).
+BALANCED_STATS = {
+    "arabtoday/articles/requested": 12,
+    "arabtoday/articles/emitted": 5,
+    "arabtoday/articles/skipped/unchanged": 2,
+    "arabtoday/articles/duplicate/exact": 1,
+    "arabtoday/articles/dropped/out_of_window": 1,
+    "arabtoday/articles/dropped/not_article/listing": 1,
+    "arabtoday/articles/failed/http_500": 1,
+    "arabtoday/articles/unfinished/shutdown": 1,
+    "finish_reason": "finished",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -126,6 +142,41 @@ def assert_accounted(result: CrawlResult) -> dict[str, Any]:
     assert accounting["requested"] == accounting["sum"], accounting
     assert not result.stats.get("arabtoday/errors/accounting"), result.stats
     return accounting
+
+
+@contextlib.contextmanager
+def serving(root: Path, workdir: Path, meta_changes: dict[str, Any], bind: str = "127.0.0.1") -> Iterator[Server]:
+    """The dev server on a site copy whose ``_site.json`` got ``meta_changes`` (faults, redirects…),
+    bound to ``bind`` (another 127.0.0.0/8 address is another "host"); stopped on exit."""
+    meta = site_meta(root)
+    meta.update(meta_changes)
+    write_site_meta(root, meta)
+    server = start_server(root, workdir, bind=bind)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def originals(base: str) -> dict[str, dict[str, Any]]:
+    """What a correct crawl of the untouched snapshot emits (republished copies left out)."""
+    return {k: v for k, v in expected_records(base).items() if not v["duplicate_of"]}
+
+
+def assert_emitted_once(records: list[dict[str, Any]]) -> None:
+    counts = Counter(r["id"] for r in records)
+    assert not [i for i, n in counts.items() if n > 1], f"emitted more than once: {counts.most_common(3)}"
+
+
+@functools.cache
+def _snapshot_records(base: str) -> tuple[dict[str, Any], ...]:
+    return tuple(snapshot_records(base))
+
+
+def cached_snapshot_records(base: str) -> list[dict[str, Any]]:
+    """:func:`devkit.site.snapshot_records` (every snapshot page through extraction and cleaning), read
+    once per process and base; each call returns fresh copies of the records."""
+    return [dict(r) for r in _snapshot_records(base)]
 
 
 def add_article(root: Path, lang: str, section: str, number: int, *, slug: str, title: str,
