@@ -26,13 +26,16 @@ import socket
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import redis
+from scrapy import Request
+from scrapy.crawler import Crawler
 
 from devkit.launch import NO_POLITENESS, crawl_in_process
 from devkit.launch import crawl_command as build_crawl_command
@@ -51,6 +54,9 @@ from devkit.site import (  # noqa: F401 (the site helpers the test modules impor
     snapshot_records,
     write_site_meta,
 )
+
+if TYPE_CHECKING:
+    from arabtoday.items import Article
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = BUNDLED_SITE
@@ -407,3 +413,126 @@ def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", str(mount)], check=True)
+
+
+# -- Scrapy components without a crawl (unit tests) ------------------------------------------------------------------
+
+UNIT_BASE = "http://unit.test"  # the site's address in unit tests (nothing is fetched from it)
+
+
+def project_settings(**overrides: Any) -> dict[str, Any]:
+    """The project's settings (``arabtoday.settings``, what ``scrapy crawl`` starts from) as a dict for
+    ``get_crawler``'s ``settings_dict``, ``overrides`` on top."""
+    from arabtoday import settings as module
+
+    return {**{name: getattr(module, name) for name in dir(module) if name.isupper()}, **overrides}
+
+
+def project_crawler(spider_args: dict[str, Any] | None = None, **settings: Any) -> Crawler:
+    """A crawler from Scrapy's own ``scrapy.utils.test.get_crawler`` with the project's settings
+    (``settings`` on top): its extensions built (the state, the ledger, the frontier…), its stats
+    opened, and ``crawler.spider`` the ``arabtoday`` spider made with ``spider_args`` (base_url
+    :data:`UNIT_BASE` unless given), which is what every component's ``params_of`` reads. Never
+    started: ``crawler.engine`` is unset unless a test gives it an :class:`EngineStandIn`."""
+    from scrapy.utils.test import get_crawler
+
+    from arabtoday.spiders.arabtoday import ArabTodaySpider
+
+    crawler = get_crawler(ArabTodaySpider, project_settings(**settings))
+    crawler.spider = crawler._create_spider(**{"base_url": UNIT_BASE, **(spider_args or {})})
+    crawler.stats.open_spider()
+    return crawler
+
+
+class EngineStandIn:
+    """What the project's parts read of Scrapy's engine, for a crawler that never starts: a real
+    Scheduler (``len()`` is what the frontier bounds; ``schedule`` and ``download`` move requests
+    through it and send the signals the engine sends), ``running``, ``needs_backout()``, the
+    downloader's ``active`` set, and ``close_spider_async`` recorded in ``closed`` (what
+    :func:`arabtoday.run.stopping.stop_run` asks for) instead of closing anything."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        from scrapy.core.scheduler import Scheduler
+        from scrapy.utils.httpobj import urlparse_cached
+
+        self.crawler = crawler
+        self.spider = crawler.spider
+        self.running = True
+        self.backout = False
+        # what Scrapy's downloader-aware priority queue reads of the downloader: nothing in flight
+        self.downloader = SimpleNamespace(active=set(), slots={},
+                                          get_slot_key=lambda request: urlparse_cached(request).netloc)
+        self.closed: list[str] = []
+        crawler.engine = self
+        self.scheduler = Scheduler.from_crawler(crawler)
+        self.scheduler.open(crawler.spider)
+
+    def needs_backout(self) -> bool:
+        return self.backout
+
+    def close_spider_async(self, reason: str) -> None:
+        self.closed.append(reason)
+
+    def schedule(self, request: Request) -> bool:
+        """As the engine does with a request a callback's output passed on: ``request_scheduled``, then
+        into the queue, or ``request_dropped`` when the scheduler's filter refuses it (False)."""
+        from scrapy import signals
+
+        self.crawler.signals.send_catch_log(signal=signals.request_scheduled, request=request, spider=self.spider)
+        if self.scheduler.enqueue_request(request):
+            return True
+        self.crawler.signals.send_catch_log(signal=signals.request_dropped, request=request, spider=self.spider)
+        return False
+
+    def download(self) -> Request | None:
+        """As the engine does when the downloader has room: take the next request out of the queue and
+        say it reached the downloader (the frontier wakes on it)."""
+        from scrapy import signals
+
+        request = self.scheduler.next_request()
+        if request is not None:
+            self.crawler.signals.send_catch_log(signal=signals.request_reached_downloader, request=request,
+                                                spider=self.spider)
+        return request
+
+
+class SignalLog:
+    """Every sending of ``signals`` on a crawler, with its arguments: ``log[SIGNAL]`` is a list of dicts
+    (Scrapy's ``signal`` and ``sender`` left out). Keep the log referenced: receivers are held by it."""
+
+    def __init__(self, crawler: Crawler, *signals: object) -> None:
+        self.sent: dict[object, list[dict[str, Any]]] = {signal: [] for signal in signals}
+        self._receivers = []
+        for signal in signals:
+            def receiver(_to: list[dict[str, Any]] = self.sent[signal], **kwargs: Any) -> None:
+                _to.append({k: v for k, v in kwargs.items() if k not in ("signal", "sender")})
+            self._receivers.append(receiver)
+            crawler.signals.connect(receiver, signal=signal)
+
+    def __getitem__(self, signal: object) -> list[dict[str, Any]]:
+        return self.sent[signal]
+
+
+def snapshot_article(article_id: str | None = None, **changes: Any) -> Article:
+    """A clean record of the snapshot (:func:`cached_snapshot_records` under :data:`UNIT_BASE`) as an
+    ``Article``: the one with ``article_id`` (default: the first), a fresh object, ``changes`` applied."""
+    from arabtoday.items import Article
+
+    records = cached_snapshot_records(UNIT_BASE)
+    record = next(r for r in records if r["id"] == article_id) if article_id else records[0]
+    return Article(**{**record, **changes})
+
+
+# Async components. The project runs Twisted's asyncio reactor, so its async parts (the frontier, the
+# ordering hold, the async middlewares and pipelines) are plain asyncio code: a unit test drives them with
+# asyncio.run (a fresh event loop per test, no reactor), and these two helpers spell the rest.
+
+async def collect(output: AsyncIterable[Any]) -> list[Any]:
+    """Everything an async iterable (a middleware's ``process_spider_output``) gives, in order."""
+    return [entry async for entry in output]
+
+
+async def aiter_of(*entries: Any) -> AsyncIterator[Any]:
+    """A callback's output as Scrapy hands it to an async spider middleware."""
+    for entry in entries:
+        yield entry

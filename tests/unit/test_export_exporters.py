@@ -2,7 +2,7 @@
 the state, through ``RECORDS_DURABLE``, exactly which records are on disk and when.
 
 Driven with real files, pipes, ``/dev/full`` and a tiny tmpfs, and a crawler from Scrapy's
-``get_crawler`` whose signals a :class:`conftest.SignalLog` records."""
+``get_crawler`` whose ``RECORDS_DURABLE`` and ``OUTPUT_OPENED`` signals are recorded (:class:`Announcements`)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scrapy.settings import Settings
-from scrapy.signalmanager import SignalManager
-from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.crawler import Crawler
+from scrapy.utils.test import get_crawler
 
 from arabtoday.cleaning.record import clean
 from arabtoday.export.exporters import (
@@ -37,19 +36,17 @@ from devkit.site import article_pages, page_html, served_url
 BASE = "http://exporters.test"
 
 
-class FakeCrawler:
-    """Just what an exporter reads from a crawler: real settings, signal manager and stats."""
+class Announcements:
+    """What exporters announce on a crawler's signals: ``durable`` (``RECORDS_DURABLE``: the ids, path
+    and offset of each announcement), ``opened`` (``OUTPUT_OPENED``); ``on_durable(path, offset)``, when
+    set, runs at each announcement (to look at the file at that moment)."""
 
-    def __init__(self, **settings: Any) -> None:
-        self.settings = Settings(settings)
-        self.signals = SignalManager()
-        self.stats = MemoryStatsCollector(self)
+    def __init__(self, crawler: Crawler) -> None:
         self.durable: list[dict[str, Any]] = []
         self.opened: list[dict[str, Any]] = []
-        self.signals.connect(self._durable, signal=RECORDS_DURABLE)
-        self.signals.connect(self._opened, signal=OUTPUT_OPENED)
         self.on_durable: Any = None
-        self.engine = None  # never started: nothing to stop
+        crawler.signals.connect(self._durable, signal=RECORDS_DURABLE)
+        crawler.signals.connect(self._opened, signal=OUTPUT_OPENED)
 
     def _durable(self, records: list[Any], path: str | None, offset: int | None) -> None:
         self.durable.append({"ids": [r.id for r in records], "path": path, "offset": offset})
@@ -62,6 +59,13 @@ class FakeCrawler:
     @property
     def announced(self) -> list[str]:
         return [i for batch in self.durable for i in batch["ids"]]
+
+
+def exporter_crawler(**settings: Any) -> tuple[Crawler, Announcements]:
+    """A crawler from Scrapy's ``get_crawler`` (its settings, signal manager and stats; never started,
+    so an output error has no engine to stop), and what is announced on its signals."""
+    crawler = get_crawler(settings_dict=settings)
+    return crawler, Announcements(crawler)
 
 
 def snapshot_articles() -> list[Article]:
@@ -88,17 +92,17 @@ def export(exporter: Any, items: list[Any]) -> None:
 def test_jsonl_file_announces_after_each_fsync_with_the_committed_offset(tmp_path: Path) -> None:
     path = tmp_path / "out.jsonl"
     path.write_bytes(b'{"id": "en-1"}\n')  # an earlier run's record: this run starts after it
-    crawler = FakeCrawler()
+    crawler, sent = exporter_crawler()
     sizes: list[int] = []
-    crawler.on_durable = lambda p, offset: sizes.append(path.stat().st_size)
+    sent.on_durable = lambda p, offset: sizes.append(path.stat().st_size)
     with path.open("ab") as fh:
         export(DurableJsonLinesExporter(fh, crawler=crawler, fsync_every=3), ARTICLES[:7])
     start = len(b'{"id": "en-1"}\n')
-    assert crawler.opened == [{"path": str(path), "offset": start}]
-    assert [len(b["ids"]) for b in crawler.durable] == [3, 3, 1]
-    assert crawler.announced == [a.id for a in ARTICLES[:7]]
+    assert sent.opened == [{"path": str(path), "offset": start}]
+    assert [len(b["ids"]) for b in sent.durable] == [3, 3, 1]
+    assert sent.announced == [a.id for a in ARTICLES[:7]]
     data = path.read_bytes()
-    for batch, size in zip(crawler.durable, sizes, strict=True):
+    for batch, size in zip(sent.durable, sizes, strict=True):
         assert batch["path"] == str(path)
         assert batch["offset"] == size  # everything written so far is committed, nothing more
         committed = data[start:batch["offset"]]
@@ -114,13 +118,13 @@ def test_jsonl_to_a_pipe_announces_each_record_without_seeking() -> None:
     received = bytearray()
     reader = threading.Thread(target=lambda: received.extend(_read_all(read_fd)))
     reader.start()
-    crawler = FakeCrawler()
+    crawler, sent = exporter_crawler()
     with open(write_fd, "wb") as pipe:
         export(DurableJsonLinesExporter(pipe, crawler=crawler, fsync_every=200), ARTICLES[:5])
     reader.join(timeout=10)
-    assert crawler.opened == []  # a pipe has no journal
-    assert crawler.durable == [{"ids": [a.id], "path": None, "offset": None} for a in ARTICLES[:5]]
-    assert [json.loads(line)["id"] for line in received.decode("utf-8").splitlines()] == crawler.announced
+    assert sent.opened == []  # a pipe has no journal
+    assert sent.durable == [{"ids": [a.id], "path": None, "offset": None} for a in ARTICLES[:5]]
+    assert [json.loads(line)["id"] for line in received.decode("utf-8").splitlines()] == sent.announced
 
 
 def _read_all(fd: int) -> bytes:
@@ -136,16 +140,16 @@ def test_jsonl_to_an_in_memory_stream_never_calls_tell_or_fsync() -> None:
         def seekable(self) -> bool:
             return False
 
-    crawler = FakeCrawler()
+    crawler, sent = exporter_crawler()
     stream = NoSeek()
     export(DurableJsonLinesExporter(stream, crawler=crawler), ARTICLES[:3])
-    assert crawler.announced == [a.id for a in ARTICLES[:3]]
+    assert sent.announced == [a.id for a in ARTICLES[:3]]
     assert len(stream.getvalue().splitlines()) == 3
 
 
 def test_csv_has_the_schema_columns_and_json_encoded_lists(tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
-    crawler = FakeCrawler()
+    crawler, sent = exporter_crawler()
     sample = sorted(ARTICLES, key=lambda a: -len(a.tags))[:6]  # lists of several tags, one and none
     with path.open("wb") as fh:
         export(DurableCsvExporter(fh, crawler=crawler, fsync_every=4, fields_to_export=list(EXPORT_FIELDS)), sample)
@@ -156,9 +160,9 @@ def test_csv_has_the_schema_columns_and_json_encoded_lists(tmp_path: Path) -> No
     assert [json.loads(r["tags"]) for r in rows] == [a.tags for a in sample]
     assert max(len(a.tags) for a in sample) > 1, "the sample should have multi-tag records"
     assert [r["body"] for r in rows] == [a.body for a in sample]  # blank lines inside bodies survive
-    assert [len(b["ids"]) for b in crawler.durable] == [4, 2]
-    assert {b["path"] for b in crawler.durable} == {None}  # CSV is not journalled: recovery reads JSON Lines
-    assert crawler.opened == []
+    assert [len(b["ids"]) for b in sent.durable] == [4, 2]
+    assert {b["path"] for b in sent.durable} == {None}  # CSV is not journalled: recovery reads JSON Lines
+    assert sent.opened == []
 
 
 @pytest.mark.parametrize(("exporter_class", "parse"), [
@@ -168,25 +172,25 @@ def test_csv_has_the_schema_columns_and_json_encoded_lists(tmp_path: Path) -> No
 def test_whole_documents_are_announced_once_closed_and_whole_on_disk(
         tmp_path: Path, exporter_class: type, parse: Any) -> None:
     path = tmp_path / "out.doc"
-    crawler = FakeCrawler()
+    crawler, sent = exporter_crawler()
     on_disk: list[list[str]] = []
-    crawler.on_durable = lambda p, o: on_disk.append(parse(path.read_bytes()))  # must parse when announced
+    sent.on_durable = lambda p, o: on_disk.append(parse(path.read_bytes()))  # must parse when announced
     with path.open("wb") as fh:
         exporter = exporter_class(fh, crawler=crawler, fsync_every=2, fields_to_export=list(EXPORT_FIELDS))
         exporter.start_exporting()
         for article in ARTICLES[:5]:
             exporter.export_item(article)
-        assert crawler.durable == []  # an unclosed document is not output yet
+        assert sent.durable == []  # an unclosed document is not output yet
         exporter.finish_exporting()
     ids = [a.id for a in ARTICLES[:5]]
-    assert crawler.durable == [{"ids": ids, "path": None, "offset": None}]
+    assert sent.durable == [{"ids": ids, "path": None, "offset": None}]
     assert on_disk == [ids]
 
 
 def test_json_keeps_lists_and_arabic_and_only_the_schema_fields(tmp_path: Path) -> None:
     path = tmp_path / "out.json"
     with path.open("wb") as fh:
-        export(DurableJsonExporter(fh, crawler=FakeCrawler(), fields_to_export=list(EXPORT_FIELDS)), ARTICLES)
+        export(DurableJsonExporter(fh, crawler=exporter_crawler()[0], fields_to_export=list(EXPORT_FIELDS)), ARTICLES)
     records = json.loads(path.read_text("utf-8"))
     assert [list(r) for r in records] == [list(EXPORT_FIELDS)] * len(ARTICLES)
     assert [r["tags"] for r in records] == [a.tags for a in ARTICLES]
@@ -197,7 +201,7 @@ def test_json_keeps_lists_and_arabic_and_only_the_schema_fields(tmp_path: Path) 
 def test_dev_full_is_logged_once_counted_and_stops_the_output(caplog: pytest.LogCaptureFixture) -> None:
     """No exception escapes (Scrapy would only log a traceback per record from its signal handler):
     one ERROR line, the cause of exit status 4, and nothing written or announced after it."""
-    crawler = FakeCrawler()
+    crawler, sent = exporter_crawler()
     with open("/dev/full", "wb") as fh, caplog.at_level(logging.ERROR, logger="arabtoday.export.exporters"):
         exporter = DurableJsonLinesExporter(fh, crawler=crawler)
         exporter.start_exporting()
@@ -209,7 +213,7 @@ def test_dev_full_is_logged_once_counted_and_stops_the_output(caplog: pytest.Log
         fh.close()
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and "/dev/full" in errors[0].getMessage()
-    assert crawler.durable == []
+    assert sent.durable == []
     assert crawler.stats.get_value("arabtoday/errors/output") == 1  # once per output, not per record
     assert crawler.stats.get_value("arabtoday/exit/write_failed") == 1
 
@@ -218,20 +222,20 @@ def test_dev_full_is_logged_once_counted_and_stops_the_output(caplog: pytest.Log
                                             DurableXmlExporter])
 def test_a_closed_output_fails_once_and_announces_nothing(tmp_path: Path, exporter_class: type) -> None:
     fh = (tmp_path / "out").open("wb")
-    crawler = FakeCrawler()
+    crawler, sent = exporter_crawler()
     exporter = exporter_class(fh, crawler=crawler, fields_to_export=list(EXPORT_FIELDS))
     exporter.start_exporting()
     fh.close()
     exporter.export_item(ARTICLES[0])
     exporter.export_item(ARTICLES[1])
     assert exporter.failed is not None
-    assert crawler.durable == []
+    assert sent.durable == []
     assert crawler.stats.get_value("arabtoday/errors/output") == 1
 
 
 def test_disk_full_keeps_every_committed_record_whole(tiny_tmpfs: Path) -> None:
     path = tiny_tmpfs / "out.jsonl"
-    crawler = FakeCrawler()
+    crawler, sent = exporter_crawler()
     fh = path.open("ab")
     exporter = DurableJsonLinesExporter(fh, crawler=crawler, fsync_every=2)
     exporter.start_exporting()
@@ -243,12 +247,12 @@ def test_disk_full_keeps_every_committed_record_whole(tiny_tmpfs: Path) -> None:
         written += 1
     assert isinstance(exporter.failed, OSError), "the 64 KiB disk filled up"
     exporter.finish_exporting()
-    assert written > 2 and crawler.durable, "the disk should hold a few records before filling up"
-    committed = crawler.durable[-1]["offset"]
+    assert written > 2 and sent.durable, "the disk should hold a few records before filling up"
+    committed = sent.durable[-1]["offset"]
     data = path.read_bytes()
     assert len(data) >= committed
     whole = data[:committed]
     assert whole.endswith(b"\n")
     ids = [json.loads(line)["id"] for line in whole.splitlines()]  # every committed line parses
-    assert ids == crawler.announced
+    assert ids == sent.announced
     fh.close()  # already closed by the exporter: a no-op
