@@ -65,3 +65,39 @@ def test_past_the_cap_items_go_on_at_once_and_closing_releases_everyone() -> Non
 
     assert asyncio.run(scenario()) == [False, True]
     assert ordering.stats.get_value(Stat.ORDER_FULL) == 1
+
+
+def test_the_project_s_hold_follows_the_crawl_s_signals() -> None:
+    """Built by the project's settings: requests reaching the downloader put ids in flight (not those
+    marked decided), the ledger's ``ARTICLE_DECIDED`` takes them out, ``RUN_STOPPING`` lets every item go."""
+    from scrapy import Request, signals
+
+    from arabtoday.signals import ARTICLE_DECIDED, RUN_STOPPING
+    from conftest import project_crawler
+
+    crawler = project_crawler(ARABTODAY_DEDUP_HOLD_SECONDS=5)
+    ordering = crawler.get_extension(OrderingHold)
+    for meta in ({"article_id": "en-1"}, {"article_id": "en-3", "decided": True}, {"source": "listing"}):
+        crawler.signals.send_catch_log(signal=signals.request_reached_downloader,
+                                       request=Request("https://x/", meta=meta), spider=crawler.spider)
+    assert ordering.in_flight == {"en": {1}}
+
+    async def scenario() -> tuple[bool, bool]:
+        waiting = asyncio.ensure_future(ordering.wait_for_lower_ids("en-5"))
+        await asyncio.sleep(0.02)
+        held = not waiting.done()
+        crawler.signals.send_catch_log(signal=ARTICLE_DECIDED, article_id="en-1", bucket="emitted", reason="")
+        return held, await asyncio.wait_for(waiting, 1)
+
+    assert asyncio.run(scenario()) == (True, True)
+    crawler.signals.send_catch_log(signal=signals.request_reached_downloader,
+                                   request=Request("https://x/", meta={"article_id": "en-2"}), spider=crawler.spider)
+
+    async def stopping() -> bool:
+        waiting = asyncio.ensure_future(ordering.wait_for_lower_ids("en-5"))
+        await asyncio.sleep(0.02)
+        crawler.signals.send_catch_log(signal=RUN_STOPPING, reason="shutdown")
+        return await asyncio.wait_for(waiting, 1)
+
+    assert asyncio.run(stopping()) is True and ordering.closed
+    assert asyncio.run(ordering.wait_for_lower_ids("en-9")) is True  # closed: nothing waits any more

@@ -256,3 +256,36 @@ def test_disk_full_keeps_every_committed_record_whole(tiny_tmpfs: Path) -> None:
     ids = [json.loads(line)["id"] for line in whole.splitlines()]  # every committed line parses
     assert ids == sent.announced
     fh.close()  # already closed by the exporter: a no-op
+
+
+# -- built as Scrapy's feed exports build them ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("exporter_class", [DurableJsonLinesExporter, DurableCsvExporter, DurableJsonExporter,
+                                            DurableXmlExporter])
+def test_from_crawler_takes_the_fsync_cadence_from_the_settings_unless_the_feed_gives_one(
+        tmp_path: Path, exporter_class: type) -> None:
+    crawler = get_crawler(settings_dict={"ARABTODAY_FSYNC_EVERY": 7})
+    with (tmp_path / "a").open("wb") as a, (tmp_path / "b").open("wb") as b:  # one exporter per file, as Scrapy
+        assert exporter_class.from_crawler(crawler, a).fsync_every == 7
+        assert exporter_class.from_crawler(crawler, b, fsync_every=3).fsync_every == 3
+
+
+def test_with_the_project_s_settings_the_state_takes_each_announcement(tmp_path: Path) -> None:
+    """The exporters' contract with the state, end to end through the crawler's signals: what is
+    announced is emitted in the state, with the file's committed offset."""
+    from arabtoday.state.extension import StateExtension
+    from arabtoday.state.store import Status
+    from conftest import project_crawler
+
+    crawler = project_crawler(ARABTODAY_FSYNC_EVERY=2)
+    store = crawler.get_extension(StateExtension).store
+    path = tmp_path / "out.jsonl"
+    with path.open("ab") as fh:
+        exporter = DurableJsonLinesExporter.from_crawler(crawler, fh)
+        exporter.start_exporting()
+        for article in ARTICLES[:3]:
+            exporter.export_item(article)
+        assert [store.get(a.id) is not None for a in ARTICLES[:3]] == [True, True, False]  # two synced, one pending
+        exporter.finish_exporting()
+    assert all(store.get(a.id).status is Status.EMITTED for a in ARTICLES[:3])
+    assert store.outputs()[0][:2] == (str(path), path.stat().st_size)
