@@ -1,18 +1,81 @@
-"""Shared test helpers: the project's own snapshot served on loopback by the
-project's dev server (a real HTTP server in a subprocess), and real crawls read
-back from their JSON Lines output and run report.
+"""The test suite's shared fixtures and helpers, documented here once.
 
-:func:`crawl` runs the crawl in this process by default, through Scrapy's own
-``CrawlerRunner`` (:func:`devkit.launch.crawl_in_process`: the settings,
-checks and exit status of ``scrapy crawl``, without a Python start-up per
-crawl). A test of what only a process has (its stderr, signals, a kill, the
-environment, two runs at once) passes ``process=True`` or uses
-:func:`start_crawl`, which run ``scrapy crawl`` in a subprocess.
+Layout (it mirrors the package; README.md and docs/ own the prose):
 
-``FAST`` turns politeness delays off but keeps what the crawler is tested for
-switched on: retries with a short, non-zero backoff, and download timeouts
-(shorter than the live site's, never zero). A test that switches off the
-behaviour it should exercise hides the bug."""
+- ``tests/unit/``: one file per component, named after it (``test_pipelines.py``,
+  ``test_middlewares_incremental.py``, ``test_discovery_frontier.py``, ``test_state_sqlite.py``…). Scrapy
+  components are built the way Scrapy builds them, on a crawler from Scrapy's own
+  ``scrapy.utils.test.get_crawler`` with the project's settings (:func:`project_crawler`), and their
+  ``process_item`` / ``process_spider_output`` / ``process_request`` / ``process_response`` /
+  ``process_exception`` / signal handlers are called directly: no crawl, no network.
+- ``tests/golden/``: extraction golden tests, a stored page in and the expected record out, with their
+  fixtures in ``tests/golden/fixtures/`` (:data:`FIXTURES`) and the snapshot's ``expected.jsonl``.
+- ``tests/e2e/``: whole crawls of a copy of the site served on loopback by the project's dev server (a
+  real HTTP server in a subprocess), the command lines (``arabtoday``, ``scrapy``, ``python -m devkit``),
+  distributed mode on a real Redis, scrapyd, the README's recipes, the HTML report in Chromium.
+- ``tests/test_docs.py``: the README's tables against the code.
+
+Markers (``pyproject.toml``): ``e2e`` (crawls a real server), ``redis``, ``slow`` (left out by
+``make test-fast``), ``acceptance`` (a promise of docs/CONTRACTS.md).
+
+Site and data (re-exported from ``devkit.site``)
+    ``SNAPSHOT`` (= ``BUNDLED_SITE``, the copy of the site in snapshot/www), ``EXPECTED`` (its
+    expected.jsonl), ``expected_records(base)`` (id -> expected record, addresses under ``base``),
+    ``snapshot_records(base)``, ``copy_site(dest)``, ``site_meta(root)`` / ``write_site_meta(root, meta)``
+    (a copy's ``_site.json``: faults, redirects, generated sitemaps…), ``article_path(root, lang, n)``,
+    ``article_id_of(path)``, ``article_requests(requests)`` (article ids a server was asked for, in
+    order), ``plain_path(request)``. Here: ``ROOT`` (the checkout), ``FIXTURES``,
+    :func:`cached_snapshot_records` (the snapshot's records once per process), :func:`originals`
+    (what a correct crawl emits: the expected records but republished copies),
+    :func:`add_article` (a new article page in a site copy), :data:`BALANCED_STATS` (hand-made stats
+    whose accounting adds up), :func:`read_jsonl` (fails on a torn or invalid line).
+
+Servers and processes
+    ``snapshot_server`` (session fixture: the bundled snapshot served on loopback; ``Server`` has
+    ``base``, ``root``, ``requests()``, ``stop()``), ``start_server(root, workdir, bind=)``,
+    :func:`serving` (a context manager: a site copy with ``_site.json`` changes, served, then
+    stopped), :func:`free_port`, :func:`wait_until`, ``tiny_tmpfs`` (fixture: a 64 KiB filesystem to
+    fill for real; skips without root), :func:`redis_binary`, :func:`start_redis` (a private
+    redis-server on a free port), :func:`redis_answers`.
+
+Crawls
+    :func:`crawl` runs ``scrapy crawl arabtoday`` and reads it back as a :class:`CrawlResult`
+    (``records``, ``by_id``, ``report``, ``stats``, ``stats_under(prefix)``, ``accounting``, the
+    server's ``requests`` during the crawl, ``log``, ``returncode``). It runs in this process by
+    default, through Scrapy's own ``CrawlerRunner`` (:func:`devkit.launch.crawl_in_process`: the
+    settings, checks and exit status of ``scrapy crawl`` without a Python start-up per crawl); a test
+    of what only a process has (stderr, signals, a kill, the environment, two runs at once) passes
+    ``process=True`` or uses :func:`start_crawl` / :func:`finish_crawl`.
+    ``ARABTODAY_TEST_CRAWLS=subprocess`` (``TEST_CRAWLS``; ``IN_PROCESS`` otherwise) runs every crawl
+    as a subprocess. The parts of :func:`crawl`: :func:`crawl_here` (in this process),
+    :func:`read_result` (output and report read back), :func:`to_stdout` (an ``-o -`` feed, which only
+    a subprocess has). :func:`crawl_command` is the command line, :func:`isolated_settings` its
+    settings (``FAST``, a state directory of the crawl's own). ``full_crawl`` (session fixture): one
+    crawl of the whole snapshot, shared by the tests that only read it. :func:`assert_exit` (the
+    process's status and the report's agree), :func:`assert_accounted` (every article id requested
+    ends in exactly one bucket), :func:`assert_emitted_once`.
+
+    ``FAST`` turns politeness delays off but keeps what the crawler is tested for switched on: retries
+    with a short, non-zero backoff, and download timeouts (shorter than the live site's, never zero). A
+    test that switches off the behaviour it should exercise hides the bug.
+
+Docs
+    :func:`recipe` (the code block after ``<!-- recipe:NAME -->`` in README.md, else the first of
+    ``docs/*.md``, then ``docs/*/*.md``, that has it: :func:`recipe_sources`).
+
+Scrapy components without a crawl (unit tests)
+    :func:`project_crawler` (``get_crawler`` with the project's settings, :func:`project_settings`, and
+    ``crawler.spider`` the arabtoday spider with the given arguments, base_url :data:`UNIT_BASE`: what
+    ``params_of`` reads), :class:`EngineStandIn` (what the parts read of Scrapy's engine, with Scrapy's
+    real scheduler; ``schedule`` and ``download`` send the engine's signals; ``closed`` records what
+    ``stop_run`` asked), :class:`SignalLog` (what a crawler's signals carried), :func:`snapshot_article`
+    (a clean snapshot record as an ``Article``, with changes).
+
+    Async components: the project runs Twisted's asyncio reactor, so its async parts (the frontier, the
+    ordering hold, async middlewares and pipelines) are plain asyncio code. A unit test drives them with
+    ``asyncio.run`` (a fresh event loop per test, no reactor); :func:`collect` gathers what an async
+    iterable gives, :func:`aiter_of` makes a callback's output for an async spider middleware.
+"""
 
 from __future__ import annotations
 
@@ -88,8 +151,6 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "acceptance: holds the crawl core to a promise of docs/CONTRACTS.md (issues 8 and 9)")
 
 
-
-
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """Every line must be a whole JSON object: a torn or invalid line fails here."""
     records = []
@@ -118,20 +179,6 @@ def wait_until(ready: Callable[[], bool], proc: subprocess.Popen[bytes], what: s
             proc.kill()
             raise RuntimeError(f"{what} did not start")
         time.sleep(0.05)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def assert_exit(result: CrawlResult, code: int) -> None:

@@ -51,3 +51,28 @@ def test_a_marker_name_is_matched_whole(tmp_path: Path) -> None:
     page = write(tmp_path / "README.md", "<!-- recipe:systemd-timer -->\n```ini\ntimer\n```\n"
                                          "<!-- recipe:systemd -->\n```ini\nservice\n```\n")
     assert recipe("systemd", [page]) == "service"
+
+
+def test_every_shared_helper_and_fixture_is_documented_in_the_conftest_docstring() -> None:
+    """The helpers are documented in one place: the conftest module's docstring names each of them."""
+    import ast
+
+    import conftest
+
+    doc = conftest.__doc__ or ""
+    tree = ast.parse(Path(conftest.__file__).read_text("utf-8"))
+    public = [name for node in tree.body for name in defined(node) if not name.startswith(("_", "pytest_"))]
+    assert len(public) > 30
+    missing = [name for name in public if name not in doc]
+    assert not missing, f"tests/conftest.py: document these in the module docstring: {missing}"
+
+
+def defined(node: object) -> list[str]:
+    """The names a top-level statement of a module defines."""
+    import ast
+
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return [node.name]
+    if isinstance(node, ast.Assign):
+        return [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return []
