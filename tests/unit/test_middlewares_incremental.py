@@ -153,6 +153,15 @@ def test_skipped_from_a_listing_then_fetched_when_the_sitemap_gives_a_new_lastmo
     assert run(mw, [article(1, "sitemap", lastmod=NEW)]) == []  # now requested: once per run
 
 
+def test_an_article_found_again_with_a_new_lastmod_is_in_the_discovery_total_once(state_dir: Path,
+                                                                                   close_state: Any) -> None:
+    crawler, mw = with_history(state_dir)
+    close_state(crawler)
+    assert run(mw, [article(1, "sitemap", lastmod=OLD)]) == []  # unchanged: skipped, but discovered
+    assert len(run(mw, [article(1, "feed", lastmod=NEW)])) == 1  # a newer stamp elsewhere: fetched
+    assert crawler.stats.get_value(Stat.DISCOVERY_TOTAL) == 1
+
+
 @pytest.mark.parametrize("settings", [{"ARABTODAY_INCREMENTAL": False}, {}], ids=["incremental-off", "no-state"])
 def test_without_incremental_history_nothing_is_skipped(state_dir: Path, close_state: Any,
                                                         settings: dict[str, Any]) -> None:

@@ -57,11 +57,15 @@ def test_a_run_the_site_blocks_is_stopped_once_with_exit_status_5() -> None:
 
 def test_other_failures_and_unfinished_articles_are_not_blocks() -> None:
     crawler, watch, engine, _ = watched(window=4, ratio=0.75)
-    decide(crawler, (Bucket.FAILED, "http_500"), (Bucket.FAILED, "timeout"), BLOCKED_FETCH, BLOCKED_FETCH,
-           (Bucket.UNFINISHED, "shutdown"), (Bucket.UNFINISHED, "shutdown"))
-    assert len(watch.window) == 4 and sum(watch.window) == 2  # unfinished ones are not in the window
-    assert engine.closed == []
-    assert crawler.stats.get_value(Stat.EXIT_CAUSE.format(name="blocked")) is None
+    decide(crawler, (Bucket.FAILED, "http_500"), (Bucket.FAILED, "timeout"), BLOCKED_FETCH, BLOCKED_FETCH)
+    assert sum(watch.window) == 2 and engine.closed == []  # other failures count as answers, not blocks
+    crawler, watch, engine, _ = watched(window=4, ratio=0.75)
+    decide(crawler, BLOCKED_FETCH, BLOCKED_FETCH, BLOCKED_FETCH, (Bucket.UNFINISHED, "shutdown"),
+           (Bucket.UNFINISHED, "shutdown"))
+    assert list(watch.window) == [True, True, True] and engine.closed == []  # unfinished: no answer to judge
+    decide(crawler, BLOCKED_FETCH)
+    assert engine.closed == [BLOCKED]
+    assert crawler.stats.get_value(Stat.EXIT_CAUSE.format(name="blocked")) == 1
 
 
 def test_the_window_moves_so_that_old_blocks_are_forgotten() -> None:
