@@ -284,7 +284,7 @@ def test_with_emit_duplicates_a_copy_is_emitted_flagged_and_counted() -> None:
     assert pipeline.stats.get_value(Stat.DUPLICATE_FLAGGED.format(kind="exact")) == 1
 
 
-def test_editions_never_match_each_other() -> None:
+def test_the_same_text_in_the_other_edition_is_not_a_copy() -> None:
     pipeline = build(ContentDedupPipeline)
     original = snapshot_article()
     other = "ar" if original.lang == "en" else "en"
