@@ -1,22 +1,86 @@
-"""Shared test helpers: the project's own snapshot served on loopback by the
-project's dev server (a real HTTP server in a subprocess), and real crawls read
-back from their JSON Lines output and run report.
+"""The test suite's shared fixtures and helpers, documented here once.
 
-:func:`crawl` runs the crawl in this process by default, through Scrapy's own
-``CrawlerRunner`` (:func:`devkit.launch.crawl_in_process`: the settings,
-checks and exit status of ``scrapy crawl``, without a Python start-up per
-crawl). A test of what only a process has (its stderr, signals, a kill, the
-environment, two runs at once) passes ``process=True`` or uses
-:func:`start_crawl`, which run ``scrapy crawl`` in a subprocess.
+Layout (it mirrors the package; README.md and docs/ own the prose):
 
-``FAST`` turns politeness delays off but keeps what the crawler is tested for
-switched on: retries with a short, non-zero backoff, and download timeouts
-(shorter than the live site's, never zero). A test that switches off the
-behaviour it should exercise hides the bug."""
+- ``tests/unit/``: one file per component, named after it (``test_pipelines.py``,
+  ``test_middlewares_incremental.py``, ``test_discovery_frontier.py``, ``test_state_sqlite.py``…). Scrapy
+  components are built the way Scrapy builds them, on a crawler from Scrapy's own
+  ``scrapy.utils.test.get_crawler`` with the project's settings (:func:`project_crawler`), and their
+  ``process_item`` / ``process_spider_output`` / ``process_request`` / ``process_response`` /
+  ``process_exception`` / signal handlers are called directly: no crawl, no network.
+- ``tests/golden/``: extraction golden tests, a stored page in and the expected record out, with their
+  fixtures in ``tests/golden/fixtures/`` (:data:`FIXTURES`) and the snapshot's ``expected.jsonl``.
+- ``tests/e2e/``: whole crawls of a copy of the site served on loopback by the project's dev server (a
+  real HTTP server in a subprocess), the command lines (``arabtoday``, ``scrapy``, ``python -m devkit``),
+  distributed mode on a real Redis, scrapyd, the README's recipes, the HTML report in Chromium.
+- ``tests/test_docs.py``: the README's tables against the code.
+
+Markers (``pyproject.toml``): ``e2e`` (crawls a real server), ``redis``, ``slow`` (left out by
+``make test-fast``), ``acceptance`` (a promise of docs/CONTRACTS.md).
+
+Site and data (re-exported from ``devkit.site``)
+    ``SNAPSHOT`` (= ``BUNDLED_SITE``, the copy of the site in snapshot/www), ``EXPECTED`` (its
+    expected.jsonl), ``expected_records(base)`` (id -> expected record, addresses under ``base``),
+    ``snapshot_records(base)``, ``copy_site(dest)``, ``site_meta(root)`` / ``write_site_meta(root, meta)``
+    (a copy's ``_site.json``: faults, redirects, generated sitemaps…), ``article_path(root, lang, n)``,
+    ``article_id_of(path)``, ``article_requests(requests)`` (article ids a server was asked for, in
+    order), ``plain_path(request)``. Here: ``ROOT`` (the checkout), ``FIXTURES``,
+    :func:`cached_snapshot_records` (the snapshot's records once per process), :func:`originals`
+    (what a correct crawl emits: the expected records but republished copies),
+    :func:`add_article` (a new article page in a site copy), :data:`BALANCED_STATS` (hand-made stats
+    whose accounting adds up), :func:`read_jsonl` (fails on a torn or invalid line).
+
+Servers and processes
+    ``snapshot_server`` (session fixture: the bundled snapshot served on loopback; ``Server`` has
+    ``base``, ``root``, ``requests()``, ``stop()``), ``start_server(root, workdir, bind=)``,
+    :func:`serving` (a context manager: a site copy with ``_site.json`` changes, served, then
+    stopped), :func:`free_port`, :func:`wait_until`, ``tiny_tmpfs`` (fixture: a 64 KiB filesystem to
+    fill for real; skips without root), :func:`redis_binary`, :func:`start_redis` (a private
+    redis-server on a free port), :func:`redis_answers`.
+
+Crawls
+    :func:`crawl` runs ``scrapy crawl arabtoday`` and reads it back as a :class:`CrawlResult`
+    (``records``, ``by_id``, ``report``, ``stats``, ``stats_under(prefix)``, ``accounting``, the
+    server's ``requests`` during the crawl, ``log``, ``returncode``). It runs in this process by
+    default, through Scrapy's own ``CrawlerRunner`` (:func:`devkit.launch.crawl_in_process`: the
+    settings, checks and exit status of ``scrapy crawl`` without a Python start-up per crawl); a test
+    of what only a process has (stderr, signals, a kill, the environment, two runs at once) passes
+    ``process=True`` or uses :func:`start_crawl` / :func:`finish_crawl`.
+    ``ARABTODAY_TEST_CRAWLS=subprocess`` (``TEST_CRAWLS``; ``IN_PROCESS`` otherwise) runs every crawl
+    as a subprocess. The parts of :func:`crawl`: :func:`crawl_here` (in this process),
+    :func:`read_result` (output and report read back), :func:`to_stdout` (an ``-o -`` feed, which only
+    a subprocess has). :func:`crawl_command` is the command line, :func:`isolated_settings` its
+    settings (``FAST``, a state directory of the crawl's own). ``full_crawl`` (session fixture): one
+    crawl of the whole snapshot, shared by the tests that only read it. :func:`assert_exit` (the
+    process's status and the report's agree), :func:`assert_accounted` (every article id requested
+    ends in exactly one bucket), :func:`assert_emitted_once`.
+
+    ``FAST`` turns politeness delays off but keeps what the crawler is tested for switched on: retries
+    with a short, non-zero backoff, and download timeouts (shorter than the live site's, never zero). A
+    test that switches off the behaviour it should exercise hides the bug.
+
+Docs
+    :func:`recipe` (the code block after ``<!-- recipe:NAME -->`` in README.md, else the first of
+    ``docs/*.md``, then ``docs/*/*.md``, that has it: :func:`recipe_sources`).
+
+Scrapy components without a crawl (unit tests)
+    :func:`project_crawler` (``get_crawler`` with the project's settings, :func:`project_settings`, and
+    ``crawler.spider`` the arabtoday spider with the given arguments, base_url :data:`UNIT_BASE`: what
+    ``params_of`` reads), :class:`EngineStandIn` (what the parts read of Scrapy's engine, with Scrapy's
+    real scheduler; ``schedule`` and ``download`` send the engine's signals; ``closed`` records what
+    ``stop_run`` asked), :class:`SignalLog` (what a crawler's signals carried), :func:`snapshot_article`
+    (a clean snapshot record as an ``Article``, with changes).
+
+    Async components: the project runs Twisted's asyncio reactor, so its async parts (the frontier, the
+    ordering hold, async middlewares and pipelines) are plain asyncio code. A unit test drives them with
+    ``asyncio.run`` (a fresh event loop per test, no reactor); :func:`collect` gathers what an async
+    iterable gives, :func:`aiter_of` makes a callback's output for an async spider middleware.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -24,13 +88,17 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import redis
+from scrapy import Request
+from scrapy.crawler import Crawler
 
 from devkit.launch import NO_POLITENESS, crawl_in_process
 from devkit.launch import crawl_command as build_crawl_command
@@ -46,12 +114,16 @@ from devkit.site import (  # noqa: F401 (the site helpers the test modules impor
     expected_records,
     plain_path,
     site_meta,
+    snapshot_records,
     write_site_meta,
 )
 
+if TYPE_CHECKING:
+    from arabtoday.items import Article
+
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = BUNDLED_SITE
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "golden" / "fixtures"
 # ARABTODAY_TEST_CRAWLS=subprocess runs every crawl of :func:`crawl` as ``scrapy crawl`` in a subprocess
 # (to compare the two ways, or to rule the in-process runner out when a test fails).
 TEST_CRAWLS = os.environ.get("ARABTODAY_TEST_CRAWLS", "in-process")
@@ -60,12 +132,23 @@ if TEST_CRAWLS not in ("in-process", "subprocess"):
 IN_PROCESS = TEST_CRAWLS == "in-process"
 FAST = {**NO_POLITENESS, "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "DOWNLOAD_TIMEOUT": "15", "LOG_LEVEL": "INFO"}
 
+# Hand-made stats of a run whose accounting adds up (12 requested = 5 emitted + one or two in every other bucket).
+BALANCED_STATS = {
+    "arabtoday/articles/requested": 12,
+    "arabtoday/articles/emitted": 5,
+    "arabtoday/articles/skipped/unchanged": 2,
+    "arabtoday/articles/duplicate/exact": 1,
+    "arabtoday/articles/dropped/out_of_window": 1,
+    "arabtoday/articles/dropped/not_article/listing": 1,
+    "arabtoday/articles/failed/http_500": 1,
+    "arabtoday/articles/unfinished/shutdown": 1,
+    "finish_reason": "finished",
+}
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "acceptance: holds the crawl core to a promise of docs/CONTRACTS.md (issues 8 and 9)")
-
-
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -98,20 +181,6 @@ def wait_until(ready: Callable[[], bool], proc: subprocess.Popen[bytes], what: s
         time.sleep(0.05)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def assert_exit(result: CrawlResult, code: int) -> None:
     """The process's status and the report's ``exit_status`` agree, and are ``code``."""
     assert result.returncode == code, f"exit status {result.returncode}, want {code}; log tail:\n{result.tail()}"
@@ -126,6 +195,41 @@ def assert_accounted(result: CrawlResult) -> dict[str, Any]:
     assert accounting["requested"] == accounting["sum"], accounting
     assert not result.stats.get("arabtoday/errors/accounting"), result.stats
     return accounting
+
+
+@contextlib.contextmanager
+def serving(root: Path, workdir: Path, meta_changes: dict[str, Any], bind: str = "127.0.0.1") -> Iterator[Server]:
+    """The dev server on a site copy whose ``_site.json`` got ``meta_changes`` (faults, redirects…),
+    bound to ``bind`` (another 127.0.0.0/8 address is another "host"); stopped on exit."""
+    meta = site_meta(root)
+    meta.update(meta_changes)
+    write_site_meta(root, meta)
+    server = start_server(root, workdir, bind=bind)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def originals(base: str) -> dict[str, dict[str, Any]]:
+    """What a correct crawl of the untouched snapshot emits (republished copies left out)."""
+    return {k: v for k, v in expected_records(base).items() if not v["duplicate_of"]}
+
+
+def assert_emitted_once(records: list[dict[str, Any]]) -> None:
+    counts = Counter(r["id"] for r in records)
+    assert not [i for i, n in counts.items() if n > 1], f"emitted more than once: {counts.most_common(3)}"
+
+
+@functools.cache
+def _snapshot_records(base: str) -> tuple[dict[str, Any], ...]:
+    return tuple(snapshot_records(base))
+
+
+def cached_snapshot_records(base: str) -> list[dict[str, Any]]:
+    """:func:`devkit.site.snapshot_records` (every snapshot page through extraction and cleaning), read
+    once per process and base; each call returns fresh copies of the records."""
+    return [dict(r) for r in _snapshot_records(base)]
 
 
 def add_article(root: Path, lang: str, section: str, number: int, *, slug: str, title: str,
@@ -320,12 +424,27 @@ def start_redis(binary: str, workdir: Path, *options: str) -> tuple[subprocess.P
     return proc, url
 
 
-def recipe(name: str) -> str:
-    """The code block that follows ``<!-- recipe:NAME -->`` in the README (run by the recipe tests)."""
-    text = (ROOT / "README.md").read_text("utf-8")
-    found = re.search(rf"<!-- recipe:{name} -->\n```[a-z]*\n(.*?)\n```", text, re.S)
-    assert found, f"README.md has no recipe {name}"
-    return found.group(1)
+def recipe_sources() -> list[Path]:
+    """Where recipes are looked for, in this order: README.md, every ``docs/*.md``, then the
+    Markdown files one folder down (``docs/readme/*.md``, proposed texts)."""
+    docs = ROOT / "docs"
+    return [ROOT / "README.md", *sorted(docs.glob("*.md")), *sorted(docs.glob("*/*.md"))]
+
+
+def recipe(name: str, sources: Sequence[Path] | None = None) -> str:
+    """The code block that follows ``<!-- recipe:NAME -->`` in the first of ``sources`` (default:
+    :func:`recipe_sources`) that has the marker (run by the recipe tests); fails naming every file
+    searched when none has it."""
+    marker = re.compile(rf"<!-- recipe:{re.escape(name)} -->[ \t]*\n(?:[ \t]*\n)*```[\w-]*\n(.*?)\n```", re.S)
+    searched = []
+    for source in recipe_sources() if sources is None else sources:
+        if not source.is_file():
+            continue
+        found = marker.search(source.read_text("utf-8"))
+        if found:
+            return found.group(1)
+        searched.append(str(source.relative_to(ROOT)) if source.is_relative_to(ROOT) else str(source))
+    raise AssertionError(f"no <!-- recipe:{name} --> followed by a code block in {', '.join(searched) or 'nothing'}")
 
 
 @pytest.fixture
@@ -341,3 +460,126 @@ def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", str(mount)], check=True)
+
+
+# -- Scrapy components without a crawl (unit tests) ------------------------------------------------------------------
+
+UNIT_BASE = "http://unit.test"  # the site's address in unit tests (nothing is fetched from it)
+
+
+def project_settings(**overrides: Any) -> dict[str, Any]:
+    """The project's settings (``arabtoday.settings``, what ``scrapy crawl`` starts from) as a dict for
+    ``get_crawler``'s ``settings_dict``, ``overrides`` on top."""
+    from arabtoday import settings as module
+
+    return {**{name: getattr(module, name) for name in dir(module) if name.isupper()}, **overrides}
+
+
+def project_crawler(spider_args: dict[str, Any] | None = None, **settings: Any) -> Crawler:
+    """A crawler from Scrapy's own ``scrapy.utils.test.get_crawler`` with the project's settings
+    (``settings`` on top): its extensions built (the state, the ledger, the frontier…), its stats
+    opened, and ``crawler.spider`` the ``arabtoday`` spider made with ``spider_args`` (base_url
+    :data:`UNIT_BASE` unless given), which is what every component's ``params_of`` reads. Never
+    started: ``crawler.engine`` is unset unless a test gives it an :class:`EngineStandIn`."""
+    from scrapy.utils.test import get_crawler
+
+    from arabtoday.spiders.arabtoday import ArabTodaySpider
+
+    crawler = get_crawler(ArabTodaySpider, project_settings(**settings))
+    crawler.spider = crawler._create_spider(**{"base_url": UNIT_BASE, **(spider_args or {})})
+    crawler.stats.open_spider()
+    return crawler
+
+
+class EngineStandIn:
+    """What the project's parts read of Scrapy's engine, for a crawler that never starts: a real
+    Scheduler (``len()`` is what the frontier bounds; ``schedule`` and ``download`` move requests
+    through it and send the signals the engine sends), ``running``, ``needs_backout()``, the
+    downloader's ``active`` set, and ``close_spider_async`` recorded in ``closed`` (what
+    :func:`arabtoday.run.stopping.stop_run` asks for) instead of closing anything."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        from scrapy.core.scheduler import Scheduler
+        from scrapy.utils.httpobj import urlparse_cached
+
+        self.crawler = crawler
+        self.spider = crawler.spider
+        self.running = True
+        self.backout = False
+        # what Scrapy's downloader-aware priority queue reads of the downloader: nothing in flight
+        self.downloader = SimpleNamespace(active=set(), slots={},
+                                          get_slot_key=lambda request: urlparse_cached(request).netloc)
+        self.closed: list[str] = []
+        crawler.engine = self
+        self.scheduler = Scheduler.from_crawler(crawler)
+        self.scheduler.open(crawler.spider)
+
+    def needs_backout(self) -> bool:
+        return self.backout
+
+    def close_spider_async(self, reason: str) -> None:
+        self.closed.append(reason)
+
+    def schedule(self, request: Request) -> bool:
+        """As the engine does with a request a callback's output passed on: ``request_scheduled``, then
+        into the queue, or ``request_dropped`` when the scheduler's filter refuses it (False)."""
+        from scrapy import signals
+
+        self.crawler.signals.send_catch_log(signal=signals.request_scheduled, request=request, spider=self.spider)
+        if self.scheduler.enqueue_request(request):
+            return True
+        self.crawler.signals.send_catch_log(signal=signals.request_dropped, request=request, spider=self.spider)
+        return False
+
+    def download(self) -> Request | None:
+        """As the engine does when the downloader has room: take the next request out of the queue and
+        say it reached the downloader (the frontier wakes on it)."""
+        from scrapy import signals
+
+        request = self.scheduler.next_request()
+        if request is not None:
+            self.crawler.signals.send_catch_log(signal=signals.request_reached_downloader, request=request,
+                                                spider=self.spider)
+        return request
+
+
+class SignalLog:
+    """Every sending of ``signals`` on a crawler, with its arguments: ``log[SIGNAL]`` is a list of dicts
+    (Scrapy's ``signal`` and ``sender`` left out). Keep the log referenced: receivers are held by it."""
+
+    def __init__(self, crawler: Crawler, *signals: object) -> None:
+        self.sent: dict[object, list[dict[str, Any]]] = {signal: [] for signal in signals}
+        self._receivers = []
+        for signal in signals:
+            def receiver(_to: list[dict[str, Any]] = self.sent[signal], **kwargs: Any) -> None:
+                _to.append({k: v for k, v in kwargs.items() if k not in ("signal", "sender")})
+            self._receivers.append(receiver)
+            crawler.signals.connect(receiver, signal=signal)
+
+    def __getitem__(self, signal: object) -> list[dict[str, Any]]:
+        return self.sent[signal]
+
+
+def snapshot_article(article_id: str | None = None, **changes: Any) -> Article:
+    """A clean record of the snapshot (:func:`cached_snapshot_records` under :data:`UNIT_BASE`) as an
+    ``Article``: the one with ``article_id`` (default: the first), a fresh object, ``changes`` applied."""
+    from arabtoday.items import Article
+
+    records = cached_snapshot_records(UNIT_BASE)
+    record = next(r for r in records if r["id"] == article_id) if article_id else records[0]
+    return Article(**{**record, **changes})
+
+
+# Async components. The project runs Twisted's asyncio reactor, so its async parts (the frontier, the
+# ordering hold, the async middlewares and pipelines) are plain asyncio code: a unit test drives them with
+# asyncio.run (a fresh event loop per test, no reactor), and these two helpers spell the rest.
+
+async def collect(output: AsyncIterable[Any]) -> list[Any]:
+    """Everything an async iterable (a middleware's ``process_spider_output``) gives, in order."""
+    return [entry async for entry in output]
+
+
+async def aiter_of(*entries: Any) -> AsyncIterator[Any]:
+    """A callback's output as Scrapy hands it to an async spider middleware."""
+    for entry in entries:
+        yield entry

@@ -117,8 +117,9 @@ class Frontier:
         return any(self.waiting.values())
 
     def _ahead_of(self, kind: str) -> bool:
-        """Outputs of this kind or a more urgent one wait already (they go first)."""
-        return any(self.waiting[k] for k in ORDER[: ORDER.index(kind) + 1])
+        """Outputs of this kind, or of a more urgent one that room would let go, wait already (they go
+        first). Articles held by the ``max_articles`` budget hold no page or sitemap back, as in :meth:`wake`."""
+        return any(self.waiting[k] and (k == kind or self._room_for(k)) for k in ORDER[: ORDER.index(kind) + 1])
 
     def _room_for(self, kind: str) -> bool:
         if self.stopping:
