@@ -69,6 +69,7 @@ class Stopping:
 
     def __init__(self, crawler: Crawler) -> None:
         self.event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.stopped = False
         crawler.signals.connect(self.run_stopping, signal=RUN_STOPPING)
 
@@ -84,8 +85,9 @@ class Stopping:
         """Wait up to ``seconds`` (forever: None); True when the run is stopping."""
         if self.stopped:
             return True
-        if self.event is None:
-            self.event = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        if self.event is None or self._loop is not loop:  # an event serves the loop it was first awaited in
+            self.event, self._loop = asyncio.Event(), loop
         try:
             await asyncio.wait_for(self.event.wait(), seconds)
         except TimeoutError:  # the built-in one: what asyncio.wait_for raises
