@@ -84,3 +84,29 @@ def writable(path: Path) -> str | None:
     if not existed:
         path.unlink(missing_ok=True)
     return None
+
+
+def unwritable(settings: Any) -> list[str]:
+    """Every file or directory a crawl will write that cannot be written, one line each, found before
+    the crawl requests anything: the outputs (``FEEDS``), the report (``ARABTODAY_REPORT_PATH``), the
+    log (``LOG_FILE``), a paused job's directory (``JOBDIR``) and the HTTP cache (``HTTPCACHE_DIR``).
+    Directories are created as Scrapy would create them; a file is opened for appending (never
+    truncated) and removed again when this created it."""
+    targets: list[tuple[str, str, Path | None]] = [
+        ("output", str(uri), local_path(str(uri))) for uri in settings.getdict("FEEDS")]
+    for name, what in (("ARABTODAY_REPORT_PATH", "report"), ("LOG_FILE", "log")):
+        if settings.get(name):
+            targets.append((what, str(settings.get(name)), Path(str(settings.get(name)))))
+    if settings.get("JOBDIR"):
+        targets.append(("job directory", str(settings.get("JOBDIR")), Path(str(settings.get("JOBDIR"))) / PROBE_NAME))
+    if settings.getbool("HTTPCACHE_ENABLED"):
+        from scrapy.utils.project import data_path
+
+        cache = Path(data_path(str(settings.get("HTTPCACHE_DIR")), createdir=False))
+        targets.append(("HTTP cache", str(cache), cache / PROBE_NAME))
+    found = []
+    for what, named, path in targets:
+        problem = writable(path) if path is not None else None
+        if problem:
+            found.append(f"cannot write the {what} {named}: {problem}")
+    return found

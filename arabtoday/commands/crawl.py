@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from arabtoday.config import BadSetting, validate
 from arabtoday.exitstatus import ExitStatus, StartError, mark
-from arabtoday.export.feeds import unwritable_outputs
+from arabtoday.files import unwritable
 from arabtoday.params import BadArgument, CrawlParams
 from arabtoday.run.reporter import report_start_failure
 from arabtoday.signals import RUN_STOPPING
@@ -41,6 +41,14 @@ class Command(ScrapyCrawl):
         leave nothing behind."""
         super().process_options(args, opts)
         use_default_feed(self.settings)
+        # before Scrapy builds its crawler process (which opens LOG_FILE): a log that cannot be written
+        # is one line and status 4, like any output, not a traceback
+        cannot = unwritable(self.settings)
+        if cannot:
+            spider_args = {k: v for k, v in opts.spargs.items() if not k.startswith("_")}
+            report_start_failure(self.settings, spider_args, "; ".join(cannot), ExitStatus.WRITE_FAILED)
+            sys.stderr.write(complaint(f"could not start: {'; '.join(cannot)}") + "\n")
+            sys.exit(int(ExitStatus.WRITE_FAILED))
 
     def run(self, args: list[str], opts: Any) -> None:
         if len(args) != 1:
@@ -162,9 +170,9 @@ def preflight(settings: Any, spider_name: str, spider_args: dict[str, Any]) -> N
     if spider_name == "arabtoday":
         CrawlParams.from_args(**spider_args)
     _refuse_overwrite_with_state(settings)
-    unwritable = unwritable_outputs(settings)
-    if unwritable:
-        raise StartError("; ".join(unwritable), ExitStatus.WRITE_FAILED)
+    cannot = unwritable(settings)
+    if cannot:
+        raise StartError("; ".join(cannot), ExitStatus.WRITE_FAILED)
 
 
 def start_failure(failure: Failure) -> tuple[str, ExitStatus]:

@@ -26,7 +26,6 @@ from scrapy.utils.misc import load_object
 
 from arabtoday.exitstatus import ExitStatus, mark
 from arabtoday.export.exporters import OUTPUT_ERROR, DurableMixin
-from arabtoday.files import local_path, writable
 from arabtoday.run.ledger import article_key
 from arabtoday.run.stopping import stop_run
 from arabtoday.signals import RECORDS_DURABLE, RECORDS_LOST
@@ -34,22 +33,6 @@ from arabtoday.stats import Stat
 
 logger = logging.getLogger(__name__)
 NOT_WRITTEN = "not_written"  # the failure reason of a record no output received
-
-
-def unwritable_outputs(settings: Any) -> list[str]:
-    """Every local file output (``FEEDS``, ``ARABTODAY_REPORT_PATH``) that cannot be written, one line
-    each, found before the crawl requests anything: its directory is created as Scrapy would, and the
-    file opened for appending (never truncated; removed again when this created it)."""
-    targets = [(uri, "output") for uri in settings.getdict("FEEDS")]
-    if settings.get("ARABTODAY_REPORT_PATH"):
-        targets.append((settings.get("ARABTODAY_REPORT_PATH"), "report"))
-    found = []
-    for uri, what in targets:
-        path = local_path(str(uri))
-        problem = writable(path) if path is not None else None
-        if problem:
-            found.append(f"cannot write the {what} {uri}: {problem}")
-    return found
 
 
 class FeedExporter(ScrapyFeedExporter):
