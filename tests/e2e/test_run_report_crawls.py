@@ -137,3 +137,17 @@ def test_report_is_written_when_the_run_is_interrupted(tmp_path: Path, snapshot_
     assert report["emitted"]["total"] >= 1
     assert out.with_name(out.name + ".report.html").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.e2e
+def test_a_log_file_that_cannot_be_written_is_one_line_and_exit_status_4(tmp_path: Path,
+                                                                         snapshot_server: Server) -> None:
+    """Scrapy opens LOG_FILE while it builds the crawler: the check comes before, in the command."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    result = crawl(snapshot_server.base, tmp_path / "out.jsonl", server=snapshot_server, process=True,
+                   settings={"LOG_FILE": str(blocker / "crawl.log")})
+    assert result.returncode == ExitStatus.WRITE_FAILED
+    [line] = result.stderr.strip().splitlines()
+    assert f"cannot write the log {blocker / 'crawl.log'}" in line and "Traceback" not in result.stderr
+    assert result.requests == []
