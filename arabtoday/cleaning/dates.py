@@ -84,6 +84,48 @@ _TEXT_DATES = (
 )
 
 
+# The time of day written beside a date (older pages put it after the date, some before it):
+# "9 May 2007 14:35", "9 May 2007 - 14:35 GMT", "May 9, 2007, 2:35 PM", "٩ مايو ٢٠٠٧ الساعة ١٤:٣٥",
+# "... - 02:35 م" (م: evening, ص: morning). A zone written after it (GMT, UTC, GMT+3, +03:00)
+# is applied; without one the time is GMT, as the site's own date line says.
+_CLOCK = (r"(?P<h>[01]?\d|2[0-3]):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?"
+          r"(?:\s*(?P<half>[AaPp]\.?\s?[Mm]\.?(?![\w])|ص(?:باحا)?ً?|م(?:ساء)?ً?(?![\w])))?"
+          r"(?:\s*\(?\s*(?:(?P<zone>GMT|UTC|Z)\s*(?P<off>[+-]\d{1,2}(?::?\d{2})?)?|(?P<bare>[+-]\d{2}:?\d{2})))?")
+_TIME_AFTER = re.compile(r"\s*(?:[,،|•–—-]\s*)?(?:(?:at|on|الساعة|ساعة)\s+)?" + _CLOCK)
+_WEEKDAY = (r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Mon|Tue|Wed|Thu|Fri|Sat|Sun|"
+            r"(?:ال)?(?:اثنين|إثنين|ثلاثاء|أربعاء|اربعاء|خميس|جمعة|سبت|أحد|احد)")
+_TIME_BEFORE = re.compile(_CLOCK + r"\s*(?:[,،|•–—-]\s*)?(?:(?:" + _WEEKDAY + r")\.?\s*[,،]?\s*)?$")
+TIME_BEFORE_CHARS = 40  # a time this close before a date (nothing but a weekday between) is its time
+
+
+def _clock(m: re.Match[str]) -> tuple[int, int, int, timezone] | None:
+    """``(hour, minute, second, zone)`` of a clock match, or None when the hour does not fit its half."""
+    hour = int(m["h"])
+    half = (m["half"] or "").replace(".", "").replace(" ", "").lower()
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        evening = half.startswith("p") or half.startswith("م")
+        hour = hour % 12 + (12 if evening else 0)
+    zone = UTC
+    offset = m["off"] or m["bare"]
+    if offset:
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        hours, minutes = (int(digits[:-2] or 0), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
+        zone = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    return hour, int(m["mi"]), int(m["s"] or 0), zone
+
+
+def _time_beside(text: str, start: int, end: int) -> tuple[int, int, int, timezone] | None:
+    """The time of day written right after a date (else right before it), if any."""
+    after = _TIME_AFTER.match(text, end)
+    if after:
+        return _clock(after)
+    before = _TIME_BEFORE.search(text[max(0, start - TIME_BEFORE_CHARS):start])
+    return _clock(before) if before else None
+
+
 def iso(dt: datetime) -> str:
     """``2017-10-15T06:49:00Z``: UTC, seconds precision, ``Z`` suffix."""
     return dt.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -179,7 +221,8 @@ def parse_any(text: str | None) -> datetime | None:
 
 def find_text_dates(text: str) -> list[tuple[int, datetime]]:
     """Dates written in running text (any Arabic month system, English months,
-    numeric day-first or year-first; Arabic-Indic digits), with their offsets.
+    numeric day-first or year-first; Arabic-Indic digits), with their offsets,
+    and the time of day when one is written beside them (midnight otherwise).
     The old generation of pages states its date only this way."""
     text = to_ascii_digits(text)
     found = []
@@ -188,10 +231,12 @@ def find_text_dates(text: str) -> list[tuple[int, datetime]]:
             month = int(m["mo"]) if "mo" in m.groupdict() and m["mo"] else _month(m["mon"])
             if month is None:
                 continue
+            hour, minute, second, zone = _time_beside(text, m.start(), m.end()) or (0, 0, 0, UTC)
             try:
-                found.append((m.start(), datetime(int(m["y"]), month, int(m["d"]), tzinfo=UTC)))
+                day = datetime(int(m["y"]), month, int(m["d"]), hour, minute, second, tzinfo=zone)
             except ValueError:
                 continue
+            found.append((m.start(), day.astimezone(UTC)))
     return sorted(found, key=lambda f: f[0])
 
 
