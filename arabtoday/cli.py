@@ -2,8 +2,8 @@
 
     extract PATH... [--url URL]            saved pages (.html, .gz, WARC, - for stdin) -> JSON Lines on stdout
     report FILE.report.json [--html OUT]   print a run report (or write it as one HTML page)
-    merge OUT FILE...                      merge outputs into one file, one record per article
-    export INPUT.jsonl... --out DIR        dataset files (Parquet, a ``datasets`` folder)
+    merge OUT FILE... [--history]          merge outputs into one file, one row per story
+    export INPUT.jsonl... --out DIR [--history]  dataset files (Parquet, a ``datasets`` folder)
 
 Each command is done where its job lives (:mod:`arabtoday.offline.extract`,
 :mod:`arabtoday.run.report`, :mod:`arabtoday.export.merge`,
@@ -61,7 +61,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_merge(args: argparse.Namespace) -> int:
     from arabtoday.export.merge import merge_command
 
-    return merge_command(args.output, args.inputs)
+    return merge_command(args.output, args.inputs, history=args.history)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -71,7 +71,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"{PROG} export: not available in this installation ({exc})", file=sys.stderr)
         return ToolStatus.INPUT_FAILED
     formats = list(EXPORT_FORMATS) if args.format == "all" else [args.format]
-    return int(run_export(args.inputs, args.out, formats))
+    return int(run_export(args.inputs, args.out, formats, history=args.history))
 
 
 def usage(message: str) -> int:
@@ -115,21 +115,26 @@ def _add_report(sub: Any) -> None:
 
 
 def _add_merge(sub: Any) -> None:
-    mg = sub.add_parser("merge", help="merge output files into one, one record per article",
-                        description="Merge JSON Lines outputs (workers, runs) into one file: one record per id, "
-                                    "the newest crawled_at winning. Torn or invalid lines are left out and counted.")
+    mg = sub.add_parser("merge", help="merge output files into one, one row per story",
+                        description="Merge JSON Lines outputs (workers, runs, in any order) into one file, the log "
+                                    "resolved as export does: one row per story (the original's latest revision, "
+                                    "its copies, removals kept). Torn or unreadable lines are left out and counted.")
     mg.add_argument("output", type=Path, metavar="OUT", help="the merged file (its directory is created if missing)")
     mg.add_argument("inputs", nargs="+", type=Path, metavar="FILE", help="JSON Lines files to merge")
+    mg.add_argument("--history", action="store_true", help="one row per id and revision instead")
     mg.set_defaults(func=cmd_merge)
 
 
 def _add_export(sub: Any) -> None:
     xp = sub.add_parser("export", help="write dataset files (Parquet, datasets folder) from JSON Lines",
-                        description="Turn JSON Lines records into dataset files with a dataset card.")
+                        description="Turn the crawl's JSON Lines (any runs and workers, in any order) into dataset "
+                                    "files with a dataset card: one row per story (the original's latest revision, "
+                                    "its copies, removals kept).")
     xp.add_argument("inputs", nargs="+", type=Path, metavar="INPUT.jsonl", help="JSON Lines files to export")
     xp.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory to write into")
     xp.add_argument("--format", choices=[*EXPORT_FORMATS, "all"], default="all",
                     help="what to write (default: all)")
+    xp.add_argument("--history", action="store_true", help="one row per id and revision (every edit) instead")
     xp.set_defaults(func=cmd_export)
 
 

@@ -133,15 +133,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARABTODAY_INCREMENTAL", True, "bool", doc=(
         "With a state directory: fetch and emit only new or changed articles. False: fetch and emit everything "
         "again (the state still records it).")),
+    Setting("ARABTODAY_RECHECK_MAX", 200, "int", minimum=0, maximum=1_000_000, doc=(
+        "With a state directory: articles no sitemap lists any more (every sitemap that listed them read to its "
+        "end) asked for again in a run, one request each; a 404, 410 or another page there writes a `removed` "
+        "line. 0: never.")),
     Setting("ARABTODAY_EMIT_DUPLICATES", False, "bool", doc=(
-        "Emit republished copies flagged with `duplicate_of` instead of dropping them.")),
+        "Write a republished copy as a record of its own with `duplicate_of` set, instead of a `superseded` "
+        "line.")),
     Setting("ARABTODAY_NEAR_DUP_THRESHOLD", 0.5, "float", minimum=0.05, maximum=1.0, doc=(
         "Estimated Jaccard similarity (word 5-grams) from which two texts are copies.")),
     Setting("ARABTODAY_NEAR_DUP_PERMUTATIONS", 64, "int", minimum=16, maximum=512, doc=(
         "MinHash permutations; fixed for the life of a state directory.")),
     Setting("ARABTODAY_DEDUP_HOLD_SECONDS", 10.0, "float", minimum=0, maximum=600, doc=(
-        "How long an article may wait for a lower id of its edition still in flight, so that the original is "
-        "usually the one kept (the decision never depends on it: first in the dataset wins).")),
+        "How long an article may wait for a lower id of its edition still in flight, so that an original usually "
+        "arrives before its copies (the original is the one published first whatever the wait: it only saves "
+        "`superseded` corrections).")),
     Setting("ARABTODAY_DEDUP_HOLD_MAX_ITEMS", 32, "int", minimum=0, maximum=10_000, doc=(
         "How many articles may wait at once; the rest go on at once.")),
     # -- politeness and faults

@@ -22,9 +22,10 @@ import dataclasses
 from dataclasses import field
 from typing import Any
 
-from arabtoday.schema import EXPORT_FIELDS, FIELDS, NO_DEFAULT, Field
+from arabtoday.schema import EXPORT_FIELDS, FIELDS, NO_DEFAULT, REMOVED, SUPERSEDED, Field
 
-__all__ = ["EXPORT_FIELDS", "INTERNAL_FIELDS", "REQUIRED_FIELDS", "Article", "RawArticle", "copied_fields"]
+__all__ = ["EXPORT_FIELDS", "INTERNAL_FIELDS", "REQUIRED_FIELDS", "Article", "Gone", "RawArticle", "Removed",
+           "Superseded", "as_record", "copied_fields"]
 
 REQUIRED_FIELDS = ("title", "body", "published_at")
 # Copied fields every page object must give (the rest may be missing from a page: None).
@@ -40,6 +41,8 @@ _INTERNAL: tuple[_Spec, ...] = (
     ("change", str, field(default="new", compare=False)),
     # the id the request was made for (differs after an id-changing redirect)
     ("requested_id", str | None, field(default=None, compare=False)),
+    # lines written right after the record: the copies this article turns out to be the original of
+    ("events", list[Any], field(default_factory=list, compare=False)),
 )
 INTERNAL_FIELDS: tuple[str, ...] = tuple(name for name, _, _ in _INTERNAL)
 
@@ -60,11 +63,16 @@ _PAGE_ONLY: tuple[_Spec, ...] = (
 )
 
 
+def _default(value: Any) -> Any:
+    """A dataclass field's default: a list default is made anew for each item."""
+    return field(default_factory=list) if isinstance(value, list) else field(default=value)
+
+
 def _record_spec(spec: Field) -> _Spec:
     """An exported field: the schema's annotation; required unless the schema gives a default."""
     if spec.default is NO_DEFAULT:
         return spec.name, spec.annotation, field()
-    return spec.name, spec.annotation, field(default=spec.default)
+    return spec.name, spec.annotation, _default(spec.default)
 
 
 def _raw_spec(spec: Field) -> _Spec:
@@ -73,7 +81,7 @@ def _raw_spec(spec: Field) -> _Spec:
         return spec.name, spec.kind.python, field()
     if spec.default is NO_DEFAULT or spec.default is None:
         return spec.name, spec.kind.python | None, field(default=None)
-    return spec.name, spec.annotation, field(default=spec.default)
+    return spec.name, spec.annotation, _default(spec.default)
 
 
 def _raw_repr(self: Any) -> str:  # log lines name the article, not its whole text
@@ -118,3 +126,75 @@ _COPIED = tuple(f.name for f in FIELDS if f.copied)
 def copied_fields(raw: Any, names: tuple[str, ...] = _COPIED) -> dict[str, Any]:
     """The record fields a raw article hands over unchanged: ``Article(**copied_fields(raw), ...)``."""
     return {name: getattr(raw, name) for name in names}
+
+
+# -- lines of history ------------------------------------------------------------------------------------------------
+# Not an article's record: what the dataset learns about one. Their fields are the schema's (see
+# ``schema.required_for``); ``requested_id`` and ``outcome`` are internal: the account the line closes
+# in the ledger, and in which bucket (None: the line closes no account of this run).
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class Superseded:
+    """``status: superseded``: ``id`` republishes ``duplicate_of``, published earlier (the original)."""
+
+    id: str
+    url: str
+    lang: str
+    status: str = SUPERSEDED
+    crawled_at: str
+    duplicate_of: str
+    requested_id: str | None = None
+    outcome: tuple[str, str] | None = None
+    lastmod: str | None = None  # what the sitemap said of the copy when it was fetched (not refetched until it moves)
+
+    def __repr__(self) -> str:
+        return f"Superseded({self.id} by {self.duplicate_of})"
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class Removed:
+    """``status: removed``: the site took the article down (``removed_reason``)."""
+
+    id: str
+    url: str
+    lang: str
+    status: str = REMOVED
+    crawled_at: str
+    removed_at: str
+    removed_reason: str
+    requested_id: str | None = None
+    outcome: tuple[str, str] | None = None
+    lastmod: str | None = None  # what the sitemap said when the removal was found (not refetched until it moves)
+
+    def __repr__(self) -> str:
+        return f"Removed({self.id} {self.removed_reason})"
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class Gone:
+    """What the spider saw at an article's address: it no longer serves the article (404, 410, or a recheck
+    that found something else there). Never exported: the history pipeline decides what it means."""
+
+    id: str
+    url: str
+    lang: str
+    reason: str  # http_404, http_410, gone_from_sitemaps
+    crawled_at: str
+    requested_id: str | None = None
+    lastmod: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Gone({self.id} {self.reason})"
+
+
+HISTORY_LINES = (Superseded, Removed)
+
+
+def as_record(item: Any) -> dict[str, Any]:
+    """A line of the dataset as a plain dict, in the schema's order: the fields the item has."""
+    record = {name: getattr(item, name) for name in EXPORT_FIELDS if hasattr(item, name)}
+    for name in ("tags", "copies"):
+        if name in record:
+            record[name] = list(record[name])
+    return record

@@ -10,3 +10,4 @@ SOURCE = "source"  # where the address was found: robots, sitemap, feed, listing
 LISTING_PAGE = "listing_page"  # the number of a listing page (2, 3…): pagination, stopped when nothing is new
 STREAM_CAP = "stream_cap"  # bytes of the response to read before stopping the download (sitemaps)
 SAME_ACCOUNT = "same_account"  # continues an article already requested (AMP copy -> its article): not a new find
+RECHECK = "recheck"  # asks again for an article no sitemap lists any more: is it still served? (state/history)

@@ -56,6 +56,7 @@ from arabtoday.run.stopping import Interrupted, Stopping
 from arabtoday.signals import LASTMOD_SEEN
 from arabtoday.site.scope import OutOfScope, Scope
 from arabtoday.state.extension import StateExtension
+from arabtoday.state.history import History
 from arabtoday.state.store import StateError, should_fetch
 from arabtoday.stats import Stat
 
@@ -78,6 +79,13 @@ class IncrementalMiddleware:
         self.crawler = crawler
         self.incremental = crawler.settings.getbool("ARABTODAY_INCREMENTAL")
         self.known: dict[str, bool] = {}  # article id -> requested in this run (False: skipped, unchanged)
+        self._history: History | None = None
+
+    @property
+    def history(self) -> History:
+        if self._history is None:
+            self._history = self.crawler.get_extension(History)
+        return self._history
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -86,7 +94,7 @@ class IncrementalMiddleware:
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
         new = 0
         for entry in result:
-            request, first = self._decide(entry, new)
+            request, first = self._decide(entry, new, response)
             new += first
             if request is not None:
                 yield request
@@ -94,13 +102,14 @@ class IncrementalMiddleware:
     async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         new = 0
         async for entry in result:
-            request, first = self._decide(entry, new)
+            request, first = self._decide(entry, new, response)
             new += first
             if request is not None:
                 yield request
 
-    def _decide(self, entry: Any, new_so_far: int) -> tuple[Any, bool]:
-        """The entry to pass on (None: skipped), and whether it is an article first seen in this run."""
+    def _decide(self, entry: Any, new_so_far: int, response: Response) -> tuple[Any, bool]:
+        """The entry to pass on (None: skipped), and whether it is an article first seen in this run.
+        An article a sitemap, feed or listing gives is told to the history first, requested or not."""
         if not isinstance(entry, Request):
             return entry, False
         if int(entry.meta.get(LISTING_PAGE, 0)) >= PAGINATION_CHECKED_FROM and not new_so_far:
@@ -109,6 +118,7 @@ class IncrementalMiddleware:
         article_id = entry.meta.get(ARTICLE_ID)
         if not article_id or entry.meta.get(SAME_ACCOUNT):
             return entry, False
+        self.history.listed(article_id, entry.meta.get(SOURCE, ""), response.url)
         first = article_id not in self.known
         return (entry if self._wanted(entry, article_id) else None), first
 

@@ -43,6 +43,13 @@ JSON_SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
 ISO_UTC_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
 ARTICLE_ID_PATTERN = r"^(en|ar)-[0-9]+$"
 
+# What a line of the dataset says (its ``status``): an article as the site serves it, a copy found to
+# republish another (its original in ``duplicate_of``), or an article the site took down.
+LIVE, SUPERSEDED, REMOVED = "live", "superseded", "removed"
+STATUSES = (LIVE, SUPERSEDED, REMOVED)
+ALL_LINES = frozenset(STATUSES)
+REMOVED_REASONS = ("http_404", "http_410", "gone_from_sitemaps")
+
 
 class _NoDefault:
     """Marks a field every producer must set (``dataclasses.MISSING`` cannot be a field's own default)."""
@@ -94,6 +101,8 @@ class Field:
     # The page object reads it and cleaning copies it unchanged: ``RawArticle``
     # gets the attribute too (``arabtoday.items.copied_fields`` hands them over).
     copied: bool = False
+    # The kinds of line (``status``) that must carry it: an article's own record only, by default.
+    required_in: frozenset[str] = frozenset({LIVE})
 
     @property
     def type_label(self) -> str:
@@ -113,10 +122,20 @@ class Field:
 
 FIELDS: tuple[Field, ...] = (
     Field("id", STRING, "`{lang}-{numeric id}`, e.g. `en-104257`: stable across runs and addresses",
-          constraints={"pattern": ARTICLE_ID_PATTERN}),
+          constraints={"pattern": ARTICLE_ID_PATTERN}, required_in=ALL_LINES),
     Field("url", STRING, "canonical address (the page's `rel=canonical`; tracking parameters removed; "
-          "never the AMP or print copy)", constraints={"pattern": r"^https?://\S+$"}, copied=True),
-    Field("lang", STRING, "edition", constraints={"enum": list(LANGS)}, label="`en`/`ar`", copied=True),
+          "never the AMP or print copy)", constraints={"pattern": r"^https?://\S+$"}, copied=True,
+          required_in=ALL_LINES),
+    Field("lang", STRING, "edition", constraints={"enum": list(LANGS)}, label="`en`/`ar`", copied=True,
+          required_in=ALL_LINES),
+    Field("status", STRING, "what the line says: `live` (the article as the site serves it), `superseded` (a "
+          "copy of the article in `duplicate_of`, published later), `removed` (the site took it down)",
+          constraints={"enum": list(STATUSES)}, label="`live`/`superseded`/`removed`", default=LIVE,
+          required_in=ALL_LINES),
+    Field("revision", INT, "1 for the first text of an article, then +1 each time the site changed it (an "
+          "upgrade of our extractor is not a revision)", constraints={"minimum": 1}, default=1),
+    Field("previous_hash", STRING, "`content_hash` of the revision before (null for the first)", nullable=True,
+          constraints={"pattern": r"^[0-9a-f]{32}$"}, default=None),
     Field("section", STRING, "section name as the page shows it (`Middle East`, `الشرق الأوسط`)", nullable=True),
     Field("title", STRING, "headline", constraints={"minLength": 1}),
     Field("published_at", TIMESTAMP, "publication time, `2017-10-15T06:49:00Z`; never the \"Last Updated\" clock",
@@ -138,28 +157,57 @@ FIELDS: tuple[Field, ...] = (
           constraints={"minLength": 1}, copied=True),
     Field("extractor_version", STRING, "version of the extraction code that produced the record (empty in "
           "records written before it was recorded)", default="", copied=True),
-    Field("crawled_at", TIMESTAMP, "when the page was fetched"),
-    Field("duplicate_of", STRING, "only set with `ARABTODAY_EMIT_DUPLICATES`: the id of the original",
-          nullable=True, constraints={"pattern": ARTICLE_ID_PATTERN}, default=None),
+    Field("crawled_at", TIMESTAMP, "when the page was fetched (for a `superseded` or `removed` line: when that "
+          "was found)", required_in=ALL_LINES),
+    Field("copies", STRING_LIST, "ids of the articles found to republish this one (as known when the line was "
+          "written; `arabtoday export` gathers them all)", default=[]),
+    Field("duplicate_of", STRING, "the original (published first; the lower id breaks ties): on a `superseded` "
+          "line, and on a copy's own record with `ARABTODAY_EMIT_DUPLICATES`", nullable=True,
+          constraints={"pattern": ARTICLE_ID_PATTERN}, default=None, required_in=frozenset({LIVE, SUPERSEDED})),
+    Field("removed_at", TIMESTAMP, "when the site was found to have taken the article down (`removed` lines)",
+          nullable=True, default=None, required_in=frozenset({LIVE, REMOVED})),
+    Field("removed_reason", STRING, "why: `http_404`, `http_410` (the address answers so), `gone_from_sitemaps` "
+          "(no source that listed it lists it any more, and its address no longer serves it)", nullable=True,
+          constraints={"enum": [*REMOVED_REASONS, None]}, default=None, required_in=frozenset({LIVE, REMOVED})),
 )
 
 FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+# The article's place in the dataset's history: set by the pipelines against the state (what earlier
+# lines said), never read off a page.
+HISTORY_FIELDS: tuple[str, ...] = ("status", "revision", "previous_hash", "copies", "removed_at", "removed_reason")
 EXPORT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS)
 TIMESTAMP_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is TIMESTAMP)
 DEFAULTS: dict[str, Any] = {f.name: f.default for f in FIELDS if f.default is not NO_DEFAULT}
 
 
+def required_for(status: str, fields: tuple[Field, ...] = FIELDS) -> list[str]:
+    """The fields a line of that ``status`` must carry."""
+    return [f.name for f in fields if status in f.required_in]
+
+
 def json_schema(fields: tuple[Field, ...] = FIELDS) -> dict[str, Any]:
-    """The JSON Schema (draft 7) of one record: every field required, nothing else allowed."""
+    """The JSON Schema (draft 7) of one line: the fields its ``status`` requires, nothing unknown.
+
+    A ``live`` line is an article's whole record; a ``superseded`` line names a copy and its
+    original (``duplicate_of``, never null there); a ``removed`` line says when and why."""
+    by_status = []
+    for status in STATUSES:
+        then: dict[str, Any] = {"required": required_for(status, fields)}
+        if status == SUPERSEDED:
+            then["properties"] = {"duplicate_of": {"type": "string"}}
+        if status == REMOVED:
+            then["properties"] = {"removed_at": {"type": "string"}, "removed_reason": {"type": "string"}}
+        by_status.append({"if": {"properties": {"status": {"const": status}}}, "then": then})
     return {
         "$schema": JSON_SCHEMA_DIALECT,
         "$id": SCHEMA_ID,
         "title": "Arab Today article",
-        "description": f"One record of the arabtoday JSON Lines dataset (schema version {SCHEMA_VERSION}).",
+        "description": f"One line of the arabtoday JSON Lines dataset (schema version {SCHEMA_VERSION}).",
         "x-schema-version": SCHEMA_VERSION,
         "type": "object",
         "properties": {f.name: f.json_schema() for f in fields},
-        "required": [f.name for f in fields],
+        "required": [f.name for f in fields if f.required_in == ALL_LINES],
+        "allOf": by_status,
         "additionalProperties": False,
     }
 

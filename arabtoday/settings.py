@@ -73,6 +73,7 @@ DNS_TIMEOUT = 10
 # -- pipeline and export -----------------------------------------------------------------------------------------
 ITEM_PIPELINES = {
     "arabtoday.pipelines.BoilerplatePipeline": 100,
+    "arabtoday.pipelines.RemovalPipeline": 150,
     "arabtoday.pipelines.RequiredFieldsPipeline": 200,
     "arabtoday.pipelines.SchemaPipeline": 250,
     "arabtoday.pipelines.WindowPipeline": 300,
@@ -102,6 +103,7 @@ EXTENSIONS = {
     "scrapy.extensions.feedexport.FeedExporter": None,
     "arabtoday.export.feeds.FeedExporter": 0,
     "arabtoday.state.extension.StateExtension": 100,
+    "arabtoday.state.history.History": 105,
     "arabtoday.run.ledger.Ledger": 110,
     "arabtoday.run.blocking.BlockWatch": 120,
     "arabtoday.dedup.ordering.OrderingHold": 130,

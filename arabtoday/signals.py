@@ -39,3 +39,8 @@ RUN_STOPPING = object()
 # (an output failed): ``records`` (``{article id: (lang, change)}``), ``reason``. The ledger moves
 # them from emitted to ``failed/<reason>``.
 RECORDS_LOST = object()
+
+# A source of addresses was read: ``url``, ``complete`` (read to its end: not failed, not cut short
+# at a bound). Sent by the spider; the state's history keeps which sources a run read completely, so
+# that an article is found gone from the site only by sources that could have listed it.
+SOURCE_READ = object()

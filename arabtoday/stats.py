@@ -59,6 +59,11 @@ class Stat:
     FALLBACK_FIELD = "arabtoday/fallback/field/{field}"  # fields filled from metadata, not selectors
     FALLBACK_ALARM = "arabtoday/fallback/alarm"
     CHARSET_CORRECTED = "arabtoday/charset/corrected"
+    # -- history: lines that are not an article's record
+    HISTORY = "arabtoday/history/{status}"  # superseded, removed/<reason>
+    RECHECKED = "arabtoday/history/rechecked/{outcome}"  # vanished articles asked for again: removed, served, …
+    VANISHED = "arabtoday/history/vanished"  # articles no source lists any more (recheck candidates)
+    ORIGINAL_LATE = "arabtoday/history/original_late"  # an original met after a copy held as the original
     # -- dedup
     ORDER_TIMEOUT = "arabtoday/dedup/order_timeout"
     ORDER_FULL = "arabtoday/dedup/order_full"

@@ -12,6 +12,7 @@ benchmarks both read the site through here, so neither imports the other.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import urllib.parse
 from pathlib import Path
@@ -90,3 +91,86 @@ def article_path(root: Path, lang: str, number: int) -> str:
     if not found:
         raise LookupError(f"no article {lang}-{number} under {root}")
     return "/" + str(found[0].parent.relative_to(root))
+
+
+# -- changes to a site copy between runs: the site's history as a test plays it ---------------------------------------
+
+_BLOCKS = re.compile(r"<(url|item)>.*?</\1>", re.S)  # a sitemap entry, a feed item
+
+
+def _site_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and p.suffix in (".html", ".xml")]
+
+
+def unlist_article(root: Path, path: str) -> None:
+    """No sitemap, feed or page of the copy names the article any more (its entries are removed, links
+    to it point at the home page); its own page stays where it is."""
+    link = BASE_PLACEHOLDER + path
+    for file in _site_files(root):
+        text = file.read_text("utf-8")
+        if link not in text:
+            continue
+        text = _BLOCKS.sub(lambda m: "" if link in m.group(0) else m.group(0), text)
+        file.write_text(text.replace(f'"{link}"', f'"{BASE_PLACEHOLDER}/{path.split("/")[1]}/"'), "utf-8")
+
+
+def remove_article(root: Path, path: str) -> None:
+    """The article is gone from the copy: unlisted, and its page and AMP page deleted (the server answers 404)."""
+    unlist_article(root, path)
+    lang, number = path.split("/")[1], path.split("/")[3]
+    shutil.rmtree(root / path.lstrip("/"))
+    shutil.rmtree(root / lang / "amp" / number, ignore_errors=True)
+
+
+def set_lastmod(root: Path, path: str, lastmod: str) -> None:
+    """The sitemap entry of the article says it changed at ``lastmod`` (ISO 8601)."""
+    link = BASE_PLACEHOLDER + path
+    for sitemap in (root / "sitemaps").glob("*.xml"):
+        text = sitemap.read_text("utf-8")
+        if link in text:
+            sitemap.write_text(re.sub(rf"({re.escape(link)}</loc><lastmod>)[^<]*", rf"\g<1>{lastmod}", text), "utf-8")
+
+
+def edit_article(root: Path, path: str, old: str, new: str) -> None:
+    """The site edits the article's text."""
+    page = root / path.lstrip("/") / "index.html"
+    text = page.read_text("utf-8")
+    if old not in text:
+        raise LookupError(f"{old!r} is not in {path}")
+    page.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def republish(root: Path, path: str, number: int, *, title: str, date_line: str, lastmod: str,
+              edit: tuple[str, str] | None = None) -> str:
+    """A copy of the article under a new id, headline and date (a wire story the site ran again), with its
+    own sitemap entry (in the sitemap of the original) and a link from its edition's home page; its path.
+    ``date_line`` is the page's date as the site writes it (``GMT 20:12 2017 Saturday ,7 October``);
+    ``edit`` changes a phrase of the text (a near copy rather than an exact one)."""
+    lang, section, old_number, _slug = path.strip("/").split("/")
+    new_slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or f"story-{number}"
+    new_path = f"/{lang}/{section}/{number}/{new_slug}"
+    html = (root / path.lstrip("/") / "index.html").read_text("utf-8")
+    old_title = re.search(r'<h1 class="article-title">(.*?)</h1>', html)
+    old_date = re.search(r'<span class="article-date">(.*?)</span>', html)
+    if old_title is None or old_date is None:
+        raise LookupError(f"{path}: no headline or date line where the snapshot's layout has them")
+    html = (html.replace(path, new_path).replace(f"/amp/{old_number}", f"/amp/{number}")
+            .replace(old_title.group(1), title).replace(old_title.group(1).lower(), title.lower())
+            .replace(old_date.group(0), f'<span class="article-date">{date_line}</span>'))
+    if edit is not None:
+        if edit[0] not in html:
+            raise LookupError(f"{edit[0]!r} is not in {path}")
+        html = html.replace(edit[0], edit[1], 1)
+    target = root / new_path.lstrip("/")
+    target.mkdir(parents=True)
+    (target / "index.html").write_text(html, "utf-8")
+    link = BASE_PLACEHOLDER + path
+    for sitemap in (root / "sitemaps").glob("*.xml"):
+        text = sitemap.read_text("utf-8")
+        if link in text:
+            entry = f"<url><loc>{BASE_PLACEHOLDER}{new_path}</loc><lastmod>{lastmod}</lastmod></url>"
+            sitemap.write_text(text.replace("</urlset>", entry + "</urlset>"), "utf-8")
+    home = root / lang / "index.html"
+    home.write_text(home.read_text("utf-8").replace(
+        "</nav>", f'</nav><a href="{BASE_PLACEHOLDER}{new_path}">{title}</a>', 1), "utf-8")
+    return new_path

@@ -40,7 +40,8 @@ Servers and processes
 
 Crawls
     :func:`crawl` runs ``scrapy crawl arabtoday`` and reads it back as a :class:`CrawlResult`
-    (``records``, ``by_id``, ``report``, ``stats``, ``stats_under(prefix)``, ``accounting``, the
+    (``lines``, ``records`` (the live ones), ``of_status(status)``, ``by_id``, ``report``, ``stats``,
+    ``stats_under(prefix)``, ``accounting``, the
     server's ``requests`` during the crawl, ``log``, ``returncode``). It runs in this process by
     default, through Scrapy's own ``CrawlerRunner`` (:func:`devkit.launch.crawl_in_process`: the
     settings, checks and exit status of ``scrapy crawl`` without a Python start-up per crawl); a test
@@ -262,12 +263,21 @@ class CrawlResult:
     returncode: int
     output: Path
     log: str
-    records: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)  # every line written: records and history
     report: dict[str, Any] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)  # what the server saw during this crawl
     stdout: str = ""
     stderr: str = ""
     seconds: float = 0.0
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The articles' records (``status: live``), without the lines of history."""
+        return [line for line in self.lines if line.get("status", "live") == "live"]
+
+    def of_status(self, status: str) -> dict[str, dict[str, Any]]:
+        """The lines of one ``status`` (``superseded``, ``removed``, ``live``) by id."""
+        return {line["id"]: line for line in self.lines if line.get("status", "live") == status}
 
     @property
     def by_id(self) -> dict[str, dict[str, Any]]:
@@ -336,7 +346,7 @@ def read_result(returncode: int, output: Path, stdout: str, stderr: str, *, repo
     with contextlib.suppress(OSError):
         output.with_name(output.name + ".crawl.log").write_text(result.log, "utf-8")
     if output.exists() and output.is_file():
-        result.records = read_jsonl(output)
+        result.lines = read_jsonl(output)
     report = report or output.with_name(output.name + ".report.json")
     if report.exists():
         result.report = json.loads(report.read_text("utf-8"))

@@ -34,7 +34,8 @@ class SitemapReader:
 
     At most ``max_entries`` entries and ``max_bytes`` uncompressed bytes are read
     (the sitemaps.org limits by default); ``hit`` names the bound that stopped it.
-    The root element is read at once, so :attr:`is_index` is known before any entry."""
+    The root element is read at once, so :attr:`is_index` is known before any entry;
+    :attr:`whole` says, once the entries are read, that every one was (no bound, no error, no cut)."""
 
     def __init__(self, body: bytes, page_url: str, max_entries: int, max_bytes: int) -> None:
         self.page_url = page_url
@@ -43,6 +44,7 @@ class SitemapReader:
         self.events = iterparse(stream)
         self.hit: str | None = None
         self.read = 0
+        self.ended = False  # the entries were read to the document's end
         kind = ""
         for event, el in self.events:
             if event == "start":
@@ -68,6 +70,11 @@ class SitemapReader:
                 yield Entry(url, lastmod)
         if self.cap.hit:
             self.hit = "sitemap_bytes"
+        self.ended = True
+
+    @property
+    def whole(self) -> bool:
+        return self.ended and self.hit is None
 
 
 def parse_sitemap(body: bytes, page_url: str, max_entries: int = MAX_ENTRIES,

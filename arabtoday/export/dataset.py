@@ -1,8 +1,10 @@
 """JSON Lines crawl outputs -> a dataset with a contract (Parquet, Hugging Face folder).
 
 ``run_export(inputs, out, formats)`` reads one or more JSON Lines files written
-by the crawl (several runs, several workers), keeps one record per article id
-(the newest ``crawled_at`` wins, as in ``python -m arabtoday merge``), and writes
+by the crawl (several runs, several workers, in any order), resolves the log
+(:mod:`arabtoday.export.resolve`: one row per story, the original's latest
+revision with its copies, removals kept; ``history=True``: one row per id and
+revision), and writes
 
 * ``parquet``: ``OUT/articles.parquet``;
 * ``datasets``: ``OUT/datasets/``, a folder ``datasets.load_dataset`` reads with
@@ -18,10 +20,10 @@ from different crawls combine in pyarrow, pandas, polars, duckdb and
 made them refuse to combine.
 
 Bad input never stops the export: a line that is not JSON, not an object or
-not a valid record (``arabtoday.export.validation``) is left out and reported in one
+not a valid line (``arabtoday.export.validation``) is left out and reported in one
 line; a torn last line (a crawl still writing, or killed) is left out with a
 message. Records written before a field existed get the field's schema default
-(``extractor_version`` = ``""``). Outputs are written to temporary names and
+(``extractor_version`` = ``""``, ``status`` = ``live``, ``revision`` = 1). Outputs are written to temporary names and
 renamed when complete, so a failed export never leaves a file that looks whole.
 
 Exit statuses (the helper command's, ``arabtoday.exitstatus.ToolStatus``): 0 everything
@@ -43,9 +45,9 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from arabtoday.exitstatus import ToolStatus
-from arabtoday.export.validation import validate
+from arabtoday.export.resolve import Log
 from arabtoday.files import atomic_file, atomic_write_text
-from arabtoday.schema import DEFAULTS, EXPORT_FIELDS, TIMESTAMP_FIELDS, hf_features_yaml, markdown_table
+from arabtoday.schema import EXPORT_FIELDS, REMOVED, TIMESTAMP_FIELDS, hf_features_yaml, markdown_table
 from arabtoday.site.addresses import SITE_URL
 from arabtoday.version import SCHEMA_VERSION, __version__
 
@@ -63,20 +65,6 @@ SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"
 
 
 @dataclass
-class Scan:
-    """What the first pass learnt: the winning line of each id, and what was wrong."""
-
-    winners: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # id -> (crawled_at, file, line)
-    problems: list[str] = field(default_factory=list)
-    valid: int = 0
-    upgraded: int = 0  # records that lacked a field added later, given its default
-
-    @property
-    def superseded(self) -> int:
-        return self.valid - len(self.winners)
-
-
-@dataclass
 class Summary:
     """What the card says about the data."""
 
@@ -86,9 +74,11 @@ class Summary:
     crawled: list[str] = field(default_factory=list)  # min, max
     published: list[str] = field(default_factory=list)
     origins: Counter[str] = field(default_factory=Counter)  # scheme://host of the records' addresses
+    removed: int = 0  # rows of articles the site took down
 
     def add(self, record: dict[str, Any]) -> None:
         self.records += 1
+        self.removed += record["status"] == REMOVED
         self.langs[record["lang"]] += 1
         parts = urlsplit(record["url"])
         self.origins[f"{parts.scheme}://{parts.netloc}"] += 1
@@ -104,8 +94,10 @@ def _widen(bounds: list[str], value: str) -> None:
         bounds[0], bounds[1] = min(bounds[0], value), max(bounds[1], value)
 
 
-def run_export(inputs: list[Path], out: Path, formats: list[str], *, stream: TextIO | None = None) -> int:
-    """Export crawl outputs to ``out`` in ``formats`` (``parquet``, ``datasets``, or ``all``); an exit status."""
+def run_export(inputs: list[Path], out: Path, formats: list[str], *, history: bool = False,
+               stream: TextIO | None = None) -> int:
+    """Export crawl outputs to ``out`` in ``formats`` (``parquet``, ``datasets``, or ``all``); an exit status.
+    One row per story (:meth:`Log.stories`), or with ``history`` one per id and revision."""
     report = stream or sys.stderr
     wanted = list(FORMATS) if "all" in formats else list(dict.fromkeys(formats))
     unknown = [f for f in wanted if f not in FORMATS]
@@ -113,88 +105,20 @@ def run_export(inputs: list[Path], out: Path, formats: list[str], *, stream: Tex
         report.write(f"export: unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}, "
                      "all\n")
         return ToolStatus.USAGE
-    scan = scan_inputs(inputs)
+    log = Log(inputs).read()
+    rows = log.revisions() if history else log.stories()
     try:
-        summary, written = _write_outputs(inputs, scan, out, wanted)
+        summary, written = _write_outputs(rows, log, out, wanted, history)
     except OSError as exc:
-        report.writelines(problem + "\n" for problem in scan.problems)
+        report.writelines(problem + "\n" for problem in log.problems)
         report.write(f"export: cannot write to {out}: {exc}\n")
         return ToolStatus.OUTPUT_FAILED
-    report.writelines(problem + "\n" for problem in scan.problems)
-    report.write(f"export: {summary.records} records from {len(inputs)} file(s) ({scan.superseded} older "
-                 f"versions replaced, {scan.upgraded} given new fields' defaults, {len(scan.problems)} problem(s)) "
+    report.writelines(problem + "\n" for problem in log.problems)
+    report.write(f"export: {len(inputs)} file(s), {log.counts.lines} lines -> {summary.records} "
+                 f"{'revisions' if history else 'stories'} ({log.folded} copies folded, {summary.removed} removed, "
+                 f"{log.counts.upgraded} given new fields' defaults, {len(log.problems)} problem(s)) "
                  f"-> {', '.join(str(p) for p in written)}\n")
-    return ToolStatus.INPUT_FAILED if scan.problems else ToolStatus.OK
-
-
-# -- pass 1: read, validate, pick the newest version of each id --------------------------------------------------
-
-def scan_inputs(inputs: list[Path]) -> Scan:
-    scan = Scan()
-    for index, path in enumerate(inputs):
-        for line_no, record, upgraded in _records(path, scan.problems):
-            scan.valid += 1
-            scan.upgraded += upgraded
-            key = (record["crawled_at"], index, line_no)
-            current = scan.winners.get(record["id"])
-            if current is None or key >= current:  # newest crawl wins; a tie goes to the later line
-                scan.winners[record["id"]] = key
-    return scan
-
-
-def _records(path: Path, problems: list[str] | None) -> Iterator[tuple[int, dict[str, Any], bool]]:
-    """``(line number, valid record, given a default)`` of one file; every other line is a
-    problem (reported when ``problems`` is given)."""
-    def problem(text: str) -> None:
-        if problems is not None:
-            problems.append(f"{path}: {text}")
-
-    try:
-        fh = path.open("rb")
-    except OSError as exc:
-        problem(f"cannot read: {exc.strerror or exc}")
-        return
-    with fh:
-        for line_no, raw in enumerate(fh, 1):
-            if not raw.endswith(b"\n"):
-                problem(f"line {line_no}: torn last line ({len(raw)} bytes, no newline), left out")
-                break
-            if not raw.strip():
-                problem(f"line {line_no}: empty line")
-                continue
-            record = _parse(raw, line_no, problem)
-            if record is not None:
-                yield line_no, *record
-
-
-def _parse(raw: bytes, line_no: int, problem: Any) -> tuple[dict[str, Any], bool] | None:
-    """The record of one line (upgraded with defaults, validated) and whether it needed a default."""
-    try:
-        record = json.loads(raw)
-    except ValueError as exc:  # UnicodeDecodeError is one
-        problem(f"line {line_no}: not JSON ({exc})")
-        return None
-    if not isinstance(record, dict):
-        problem(f"line {line_no}: not a JSON object")
-        return None
-    missing = [name for name in DEFAULTS if name not in record]
-    for name in missing:
-        record[name] = DEFAULTS[name]
-    problems = validate(record)
-    if problems:
-        problem(f"line {line_no} ({record.get('id', 'no id')}): invalid: {'; '.join(problems)}")
-        return None
-    return record, bool(missing)
-
-
-# -- pass 2: write the winners -----------------------------------------------------------------------------------
-
-def _winners(inputs: list[Path], scan: Scan) -> Iterator[dict[str, Any]]:
-    chosen = {(file, line) for _, file, line in scan.winners.values()}
-    for index, path in enumerate(inputs):
-        for line_no, record, _ in _records(path, None):
-            if (index, line_no) in chosen:
-                yield record
+    return ToolStatus.INPUT_FAILED if log.problems else ToolStatus.OK
 
 
 def _arrow_row(record: dict[str, Any]) -> dict[str, Any]:
@@ -205,8 +129,9 @@ def _arrow_row(record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _write_outputs(inputs: list[Path], scan: Scan, out: Path, formats: list[str]) -> tuple[Summary, list[Path]]:
-    """Pass 2: the winning records, in batches, to every Parquet target; then the card."""
+def _write_outputs(rows: Iterator[dict[str, Any]], log: Log, out: Path, formats: list[str],
+                   history: bool) -> tuple[Summary, list[Path]]:
+    """Pass 2: the rows, in batches, to every Parquet target; then the card."""
     import pyarrow.parquet as pq
 
     from arabtoday.schema import arrow_schema
@@ -220,19 +145,20 @@ def _write_outputs(inputs: list[Path], scan: Scan, out: Path, formats: list[str]
         writers = [pq.ParquetWriter(sink, schema, compression=COMPRESSION) for sink in sinks]
         try:
             batch: list[dict[str, Any]] = []
-            for record in _winners(inputs, scan):
+            for record in rows:
                 batch.append(record)
                 if len(batch) >= BATCH_ROWS:
-                    _write_batch(writers, batch, schema, summary, scan.problems)
+                    _write_batch(writers, batch, schema, summary, log.problems)
                     batch = []
-            _write_batch(writers, batch, schema, summary, scan.problems)
+            _write_batch(writers, batch, schema, summary, log.problems)
         finally:
             for writer in writers:
                 writer.close()
     written = [out / PARQUET_NAME] if "parquet" in formats else []
     if "datasets" in formats:
         card = out / DATASETS_DIR / "README.md"
-        atomic_write_text(card, dataset_card(summary, (out / DATASETS_DIR / DATASETS_SHARD).stat().st_size, inputs))
+        atomic_write_text(card, dataset_card(summary, (out / DATASETS_DIR / DATASETS_SHARD).stat().st_size,
+                                             log.inputs, history))
         written.append(out / DATASETS_DIR)
     return summary, written
 
@@ -302,7 +228,7 @@ def politeness(inputs: list[Path]) -> str:
     return f"as the run reports of {reports} of the {len(inputs)} input file(s) say: {said}"
 
 
-def dataset_card(summary: Summary, shard_bytes: int, inputs: list[Path] | None = None) -> str:
+def dataset_card(summary: Summary, shard_bytes: int, inputs: list[Path] | None = None, history: bool = False) -> str:
     """README.md of the ``datasets`` folder: the Hub's YAML header, then the prose."""
     crawled = summary.crawled or ["", ""]
     published = summary.published or ["", ""]
@@ -352,7 +278,7 @@ crawl:
     en: {summary.langs.get("en", 0)}
 ---
 """
-    return header + _card_body(summary, crawled, published, politeness(inputs or []))
+    return header + _card_body(summary, crawled, published, politeness(inputs or []), history)
 
 
 def _source_words(summary: Summary) -> str:
@@ -360,7 +286,9 @@ def _source_words(summary: Summary) -> str:
     return "the site itself" if source == SITE_URL else f"a copy of the site served at {source}"
 
 
-def _card_body(summary: Summary, crawled: list[str], published: list[str], polite: str) -> str:
+def _card_body(summary: Summary, crawled: list[str], published: list[str], polite: str, history: bool) -> str:
+    rows = ("one row per article and revision of its text" if history else
+            "one row per story: the latest text of the original")
     return f"""
 # Arab Today news articles
 
@@ -388,15 +316,27 @@ Lines record per article. `arabtoday export` turned those files into
 this folder: every record validated against the JSON Schema shipped with the
 crawler, typed with one fixed Arrow schema.
 
-## Deduplication
+## Rows and history
 
-* One record per article id (`en-104257`), whatever address it was reached by.
-* Republished copies of an article (the same text under a new id or headline,
-  verbatim or near: MinHash of word 5-grams, estimated Jaccard similarity 0.5 or
-  more) are not included, unless the crawl was run to flag them, in which case
-  `duplicate_of` names the original (the lower id).
-* An article whose text changed between crawls appears once: the newest
-  `crawled_at` wins.
+This dataset has {rows} ({summary.records} rows, {summary.removed} of them
+`removed`). The crawl writes a log and never rewrites a line; `arabtoday export`
+resolved it (any order of its input files gives the same rows):
+
+* One article per id (`en-104257`), whatever address it was reached by.
+* **Originals first.** Republished copies (the same text under a new id or
+  headline, verbatim or near: MinHash of word 5-grams, estimated Jaccard
+  similarity 0.5 or more, within an edition) belong to the story of the one
+  published first (`published_at`; the lower id on a tie), whatever order the
+  crawl met them in. The original's row lists them in `copies`; a copy is
+  {"a row of its own, `status` `superseded`, `duplicate_of` naming the original" if history else
+   "not a row of its own"}.
+* **Revisions.** `revision` counts the site's edits of an article's text (1 for
+  the first); `previous_hash` is the `content_hash` of the one before.
+  {"Every revision is a row." if history else "A story's row is its latest revision."}
+  An upgrade of the extractor is not a revision.
+* **Removals.** An article the site took down (its address answers 404 or 410,
+  or it left every sitemap and its address no longer serves it) keeps its last
+  text, with `status` `removed`, `removed_at` and `removed_reason`.
 
 ## Fields
 

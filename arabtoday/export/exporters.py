@@ -63,6 +63,7 @@ from scrapy.exporters import BaseItemExporter, CsvItemExporter, JsonItemExporter
 from arabtoday.exitstatus import ExitStatus, mark
 from arabtoday.items import EXPORT_FIELDS
 from arabtoday.run.stopping import stop_run
+from arabtoday.schema import LIVE
 from arabtoday.signals import OUTPUT_OPENED, RECORDS_DURABLE
 from arabtoday.stats import Stat
 
@@ -85,27 +86,39 @@ class OutputError(OSError):
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
-    """What the state needs of an emitted record: the same attribute names as ``Article``,
-    without the text, so that a whole-document export can hold a run's worth of them."""
+    """What the state needs of a line written (an article's record or a line of history): the same
+    attribute names as the items, without the text, so that a whole-document export can hold a run's
+    worth of them."""
 
     id: str
     lang: str
-    content_hash: str
-    crawled_at: str
+    content_hash: str | None
+    crawled_at: str | None
     lastmod: str | None = None
     duplicate_of: str | None = None
     extractor_version: str | None = None
     requested_id: str | None = None
     change: str = "new"
+    status: str = LIVE
+    revision: int = 1
+    url: str | None = None
+    published_at: str | None = None
+    removed_at: str | None = None
 
     @classmethod
     def of(cls, item: Any) -> Receipt:
-        adapter = ItemAdapter(item)
+        get = ItemAdapter(item).get
         internal = {name: getattr(item, name) for name in ("lastmod", "requested_id", "change")
                     if hasattr(item, name)}
-        return cls(id=adapter.get("id"), lang=adapter.get("lang"), content_hash=adapter.get("content_hash"),
-                   crawled_at=adapter.get("crawled_at"), duplicate_of=adapter.get("duplicate_of"),
-                   extractor_version=adapter.get("extractor_version"), **internal)
+        return cls(id=get("id"), lang=get("lang"), content_hash=get("content_hash"), crawled_at=get("crawled_at"),
+                   duplicate_of=get("duplicate_of"), extractor_version=get("extractor_version"),
+                   status=get("status") or LIVE, revision=int(get("revision") or 1), url=get("url"),
+                   published_at=get("published_at"), removed_at=get("removed_at"), **internal)
+
+
+def lines_of(item: Any) -> list[Any]:
+    """What one item puts in the output: its record, then the lines of history it carries."""
+    return [item, *getattr(item, "events", ())]
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,10 +228,10 @@ class DurableMixin:
             stop_run(crawler, OUTPUT_ERROR)
 
     def _wrote(self, item: Any, size: int) -> None:
-        """A record is written and flushed: count it and announce when due."""
+        """A record (and the lines it carries) is written and flushed: count it and announce when due."""
         if self.failed is not None:
             return
-        self.pending.append(Receipt.of(item))
+        self.pending.extend(Receipt.of(line) for line in lines_of(item))
         if self.offset is not None:
             self.offset += size
         if self.whole_document:
@@ -265,10 +278,11 @@ class DurableJsonLinesExporter(DurableMixin, BaseItemExporter):
         self._open_journal()
 
     def export_item(self, item: Any) -> None:
-        line = encode_record(item, tuple(self.fields_to_export or EXPORT_FIELDS))
-        self._guard(self.file.write, line)
+        fields = tuple(self.fields_to_export or EXPORT_FIELDS)
+        data = b"".join(encode_record(line, fields) for line in lines_of(item))  # one write: whole lines only
+        self._guard(self.file.write, data)
         self._guard(self.file.flush)
-        self._wrote(item, len(line))
+        self._wrote(item, len(data))
 
     def finish_exporting(self) -> None:
         if self.failed is None:
@@ -295,7 +309,8 @@ class DurableCsvExporter(DurableMixin, CsvItemExporter):
         return field.get("serializer", _json_list)(value)
 
     def export_item(self, item: Any) -> None:
-        self._guard(super().export_item, item)  # csv.writer hands the whole row to one write
+        for line in lines_of(item):
+            self._guard(super().export_item, line)  # csv.writer hands the whole row to one write
         self._guard(self.file.flush)
         self._wrote(item, 0)
 
@@ -332,10 +347,11 @@ class DurableJsonExporter(_DocumentMixin, JsonItemExporter):
         self._guard(super().start_exporting)
 
     def export_item(self, item: Any) -> None:
-        data = self.encoder.encode(dict(self.get_serialized_fields(item))).encode("utf-8")
-        separator = b"" if self.first_item else b",\n"
-        self.first_item = False
-        self._guard(self.file.write, separator + data)
+        for line in lines_of(item):
+            data = self.encoder.encode(dict(self.get_serialized_fields(line))).encode("utf-8")
+            separator = b"" if self.first_item else b",\n"
+            self.first_item = False
+            self._guard(self.file.write, separator + data)
         self._wrote(item, 0)
 
     def finish_exporting(self) -> None:
@@ -357,7 +373,8 @@ class DurableXmlExporter(_DocumentMixin, XmlItemExporter):
         self._guard(super().start_exporting)
 
     def export_item(self, item: Any) -> None:
-        self._guard(super().export_item, item)
+        for line in lines_of(item):
+            self._guard(super().export_item, line)
         self._wrote(item, 0)
 
     def finish_exporting(self) -> None:

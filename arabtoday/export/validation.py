@@ -19,7 +19,7 @@ from typing import Any
 
 import fastjsonschema
 
-from arabtoday.schema import EXPORT_FIELDS, FIELDS, json_schema
+from arabtoday.schema import EXPORT_FIELDS, FIELDS, LIVE, STATUSES, json_schema, required_for
 
 SHORT_VALUE = 60  # characters of an offending value quoted in a problem (a body can be 100 KB)
 _Validator = Callable[[Any], Any]
@@ -28,10 +28,12 @@ _Validator = Callable[[Any], Any]
 _RECORD: _Validator = fastjsonschema.compile(json_schema(), use_formats=False)
 _FIELD: dict[str, _Validator] = {f.name: fastjsonschema.compile(f.json_schema(), use_formats=False) for f in FIELDS}
 _KNOWN = frozenset(EXPORT_FIELDS)
+_REQUIRED = {status: required_for(status) for status in STATUSES}  # a line's fields, by its status
 
 
 def validate(record: Mapping[str, Any]) -> list[str]:
-    """Problems of one exported record (a dict of ``EXPORT_FIELDS``); empty when valid."""
+    """Problems of one line (a dict of ``EXPORT_FIELDS``: all of them on an article's record, those its
+    ``status`` requires on a line of history); empty when valid."""
     if not isinstance(record, Mapping):
         return [f"record: expected an object, got {type(record).__name__}"]
     try:
@@ -42,7 +44,11 @@ def validate(record: Mapping[str, Any]) -> list[str]:
 
 
 def _problems(record: Mapping[str, Any]) -> list[str]:
-    problems = [f"{name}: missing" for name in EXPORT_FIELDS if name not in record]
+    required = _REQUIRED.get(record.get("status", LIVE), _REQUIRED[LIVE])
+    problems = [f"{name}: missing" for name in required if name not in record]
+    if record.get("status") in _REQUIRED and record.get("status") != LIVE:
+        problems += [f"{name}: must be set on a {record['status']} line" for name in required
+                     if name in record and record[name] is None]
     problems += [f"{name}: not a field of the record" for name in record if name not in _KNOWN]
     for name, check in _FIELD.items():
         if name not in record:

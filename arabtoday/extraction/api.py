@@ -15,7 +15,7 @@ from arabtoday.extraction.cascade import is_fallback
 from arabtoday.extraction.html import Decoded, decode_html
 from arabtoday.extraction.page import Page
 from arabtoday.extraction.parsers import LAYOUT_PARSERS, ArticleParser, FallbackParser, LayoutParser, PageMetadata
-from arabtoday.items import EXPORT_FIELDS, Article, RawArticle
+from arabtoday.items import RawArticle, as_record
 from arabtoday.site.addresses import article_ref, strip_tracking
 
 # Bumped whenever the output for the same page may change (docs/extraction.md): a record
@@ -36,13 +36,6 @@ def _address(page: Page, url: str) -> str:
     if page.canonical and article_ref(page.canonical) and "/amp/" not in urlsplit(page.canonical).path:
         return page.canonical
     return strip_tracking(url)
-
-
-def as_record(article: Article) -> dict[str, Any]:
-    """The record as a plain dict, in the SPEC's field order."""
-    record = {name: getattr(article, name) for name in EXPORT_FIELDS}
-    record["tags"] = list(record["tags"])
-    return record
 
 
 def choose_parser(page: Page, parsers: tuple[type[LayoutParser], ...] = LAYOUT_PARSERS) -> type[ArticleParser]:

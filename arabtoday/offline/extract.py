@@ -96,13 +96,13 @@ class _PageFeed:
 
 
 def _write_records(pages: _PageFeed, settings: Any, stats: DictStats) -> int:
-    """Run the pages through the pipelines to stdout; the number of records written.
+    """Run the pages through the pipelines to stdout; the number of lines written (records and history).
 
     A pipeline raising on one page ends ``run_pipelines``; it is counted
     against that page and the pipelines start again with the next one, so one
     bad page never costs the others.
     """
-    from arabtoday.export.exporters import encode_record
+    from arabtoday.export.exporters import encode_record, lines_of
     from arabtoday.offline.runner import run_pipelines
 
     emitted = 0
@@ -110,10 +110,11 @@ def _write_records(pages: _PageFeed, settings: Any, stats: DictStats) -> int:
     failed_at = -1
     while True:
         try:
-            for record in run_pipelines(pages, settings, stats):
-                out.write(encode_record(record))
+            for item in run_pipelines(pages, settings, stats):
+                for line in lines_of(item):  # a record, then the lines of history it carries
+                    out.write(encode_record(line))
+                    emitted += 1
                 out.flush()
-                emitted += 1
             return emitted
         except BrokenPipeError:
             raise
@@ -143,5 +144,5 @@ def extract_command(paths: list[str], url: str | None) -> int:
         print(str(exc), file=sys.stderr)
         return ToolStatus.INPUT_FAILED
     counts = {k.removeprefix("arabtoday/"): v for k, v in sorted(stats.get_stats().items())}
-    print(f"extract: {emitted} record(s); " + ", ".join(f"{k} {v}" for k, v in counts.items()), file=sys.stderr)
+    print(f"extract: {emitted} line(s); " + ", ".join(f"{k} {v}" for k, v in counts.items()), file=sys.stderr)
     return ToolStatus.INPUT_FAILED if any(k.startswith(Stat.ERRORS) for k in stats.get_stats()) else ToolStatus.OK

@@ -89,6 +89,9 @@ def run_pipelines(items: Iterable[Any], settings: BaseSettings, stats: DictStats
                 stats.inc_value(article_outcome(bucket, reason))
                 logger.info("%s: %s", bucket, exc)
                 continue
+            outcome = getattr(result, "outcome", None)  # a line of history that stands for its page's outcome
+            if outcome is not None:
+                stats.inc_value(article_outcome(*outcome))
             yield result
     finally:
         loop.run_until_complete(manager.close_spider_async())

@@ -33,6 +33,7 @@ from arabtoday.site.scope import OutOfScope
 from arabtoday.stats import Bucket
 
 GONE_STATUSES = (404, 410)
+GONE = "gone"  # the reason of an article whose address answers 404 or 410 (and of its drop, when not in the dataset)
 BLOCKED_STATUSES = (403, 429)
 # The end of a complete HTML document; an old page may omit it, but then it ends on a tag, not mid-text.
 _COMPLETE_END = re.compile(rb"(?:</html\s*>|</body\s*>)\s*$", re.I)
@@ -100,7 +101,7 @@ def article_failure(failure: Failure) -> tuple[str, str]:
     if failure.check(HttpError):
         status = failure.value.response.status
         if status in GONE_STATUSES:
-            return Bucket.DROPPED, "gone"
+            return Bucket.DROPPED, GONE
         if status in BLOCKED_STATUSES:
             return Bucket.FAILED, BLOCKED
     if kind == "robots":

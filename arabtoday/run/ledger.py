@@ -4,7 +4,10 @@ An extension (``EXTENSIONS``). It opens an account when an article request is
 first scheduled (Scrapy's ``request_scheduled``, for requests whose meta names
 an ``article_id``) and closes it on the first outcome:
 
-- ``emitted``: the record was exported (Scrapy's ``item_scraped``);
+- ``emitted``: the record was exported (Scrapy's ``item_scraped``); a line of
+  history that reached the outputs closes its page's account in the bucket it
+  names instead (a copy ``superseded``: ``duplicate/<kind>``; a ``removed``
+  article: ``dropped/gone``), and is counted under ``arabtoday/history/…``;
 - ``skipped/<reason>``, ``duplicate/<kind>``, ``dropped/<reason>``: a pipeline
   dropped the item with a :class:`Dropped` naming its bucket, or the spider
   reported an outcome without an item (``ARTICLE_OUTCOME``: not an article, gone);
@@ -33,6 +36,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from arabtoday.meta import ARTICLE_ID
+from arabtoday.schema import LIVE
 from arabtoday.signals import ARTICLE_DECIDED, ARTICLE_OUTCOME, RECORDS_LOST
 from arabtoday.stats import Bucket, Stat, article_outcome
 
@@ -126,8 +130,23 @@ class Ledger:
         self.close(article_id, bucket, reason, url)
 
     def item_scraped(self, item: Any) -> None:
+        """A line reached the outputs: an article's record (emitted), or a line of history, which closes
+        its page's account in the bucket it names (a copy: duplicate; a removal: dropped)."""
+        for event in getattr(item, "events", ()):
+            self._count_history(event)
+        outcome = getattr(item, "outcome", None)
+        if getattr(item, "status", LIVE) != LIVE:
+            self._count_history(item)
+            if outcome is not None:
+                self.close(article_key(item), *outcome)
+            return
         self._count_emitted(getattr(item, "lang", None), getattr(item, "change", ""), 1)
         self.close(article_key(item), Bucket.EMITTED)
+
+    def _count_history(self, line: Any) -> None:
+        status = getattr(line, "status", "")
+        reason = getattr(line, "removed_reason", None)
+        self.stats.inc_value(Stat.HISTORY.format(status=status) + (f"/{reason}" if reason else ""))
 
     def _count_emitted(self, lang: str | None, change: str, n: int) -> None:
         if lang:

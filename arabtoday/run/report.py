@@ -171,6 +171,13 @@ def build_report(stats: Mapping[str, Any], duration: float, fallback_ratio_alarm
             "sources_failed": group(stats, Stat.SOURCES_FAILED),
             "complete": not total(stats, Stat.SOURCES_FAILED),
         },
+        "history": {
+            "superseded": int(stats.get(Stat.HISTORY.format(status="superseded"), 0)),
+            "removed": group(stats, Stat.HISTORY.format(status="removed") + "/"),
+            "originals_late": int(stats.get(Stat.ORIGINAL_LATE, 0)),
+            "vanished": int(stats.get(Stat.VANISHED, 0)),
+            "rechecked": group(stats, Stat.RECHECKED.format(outcome="")),
+        },
         "duplicates": group(stats, Stat.ARTICLES + "duplicate/"),
         "dropped": group(stats, Stat.ARTICLES + "dropped/"),
         "fallbacks": {
@@ -197,6 +204,21 @@ def build_report(stats: Mapping[str, Any], duration: float, fallback_ratio_alarm
 def _count_line(title: str, items: Mapping[str, Any]) -> str:
     inner = ", ".join(f"{k} {v}" for k, v in items.items())
     return f"  {title:<11} {sum(int(v) for v in items.values())}" + (f" ({inner})" if inner else "")
+
+
+def _history_line(history: Mapping[str, Any]) -> str:
+    """What the run's lines of history said: copies superseded, removals, rechecks."""
+    removed = history.get("removed") or {}
+    rechecked = history.get("rechecked") or {}
+    parts = [f"superseded {history.get('superseded', 0)}",
+             f"removed {sum(removed.values())}" + (f" ({', '.join(f'{k} {v}' for k, v in removed.items())})"
+                                                   if removed else "")]
+    if history.get("originals_late"):
+        parts.append(f"originals met after their copy {history['originals_late']}")
+    if history.get("vanished"):
+        parts.append(f"unlisted and asked for again {history['vanished']}"
+                     + (f" ({', '.join(f'{k} {v}' for k, v in rechecked.items())})" if rechecked else ""))
+    return "  history     " + ", ".join(parts)
 
 
 def format_report(report: Mapping[str, Any]) -> str:
@@ -234,6 +256,9 @@ def format_report(report: Mapping[str, Any]) -> str:
     for title, key in (("skipped", "skipped"), ("duplicates", "duplicates"), ("dropped", "dropped"),
                        ("errors", "errors")):
         lines.append(_count_line(title, report.get(key) or {}))
+    history = report.get("history") or {}
+    if any(history.values()):  # a line only when the run wrote history or asked for vanished articles
+        lines.append(_history_line(history))
     log_count = report.get("log_count") or {}
     loud = ", ".join(f"{k} {log_count[k]}" for k in ("CRITICAL", "ERROR", "WARNING") if k in log_count)
     lines.append(f"  log lines   {loud or 'none above INFO'}")

@@ -40,6 +40,7 @@ from arabtoday.run.report import (
     utc_now,
 )
 from arabtoday.run.report_html import write_html
+from arabtoday.schema import LIVE
 from arabtoday.stats import Stat, total
 
 logger = logging.getLogger(__name__)
@@ -147,7 +148,8 @@ class RunReport:
         logging.getLogger().addHandler(self.error_lines)
 
     def item_scraped(self, item: Any) -> None:
-        self.aggregates.add_record(item)
+        if getattr(item, "status", LIVE) == LIVE:  # the charts are of articles' records, not lines of history
+            self.aggregates.add_record(item)
 
     def response_received(self, response: Response) -> None:
         latency = response.meta.get("download_latency") if response.request is not None else None

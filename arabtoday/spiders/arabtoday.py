@@ -24,11 +24,13 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
@@ -39,13 +41,14 @@ from arabtoday.discovery.listings import ListingPage
 from arabtoday.discovery.sitemaps import SitemapReader
 from arabtoday.discovery.xml import BadXML, Entry
 from arabtoday.extraction.api import NotAnArticle, Page, decode_html, parse_page
-from arabtoday.meta import ARTICLE_ID, LASTMOD, LISTING_PAGE, SAME_ACCOUNT, SOURCE, STREAM_CAP
+from arabtoday.items import Gone
+from arabtoday.meta import ARTICLE_ID, LASTMOD, LISTING_PAGE, RECHECK, SAME_ACCOUNT, SOURCE, STREAM_CAP
 from arabtoday.params import BadArgument, CrawlParams
 from arabtoday.run.blocking import BLOCKED, says_blocked
-from arabtoday.run.failures import article_failure, failure_kind, slug
+from arabtoday.run.failures import GONE, article_failure, failure_kind, slug
 from arabtoday.run.stopping import Interrupted
 from arabtoday.settings import USER_AGENT as DEFAULT_USER_AGENT
-from arabtoday.signals import ARTICLE_OUTCOME
+from arabtoday.signals import ARTICLE_OUTCOME, SOURCE_READ
 from arabtoday.site.addresses import (
     SITE_URL,
     Classified,
@@ -56,17 +59,19 @@ from arabtoday.site.addresses import (
     sitemap_month,
 )
 from arabtoday.site.scope import OutOfScope
+from arabtoday.state.history import History
 from arabtoday.stats import Bucket, Stat
 
 logger = logging.getLogger(__name__)
 
 # Articles first: they are what the crawl is for, and fetching them promptly
 # keeps the scheduler queue (and memory) small.
-PRIORITY = {"article": 10, "feed": 5, "listing": 0, "sitemap": 1, "robots": 20}
+PRIORITY = {"article": 10, "feed": 5, "listing": 0, "sitemap": 1, "robots": 20, "recheck": 10}
 SITEMAP_HARD_LIMIT_FACTOR = 2  # transport wall for sitemaps: twice the bytes read (stops bombs and huge lengths)
 PAUSED_SITEMAPS = 2  # sitemap bodies the scraper may hold while the frontier pauses their output
 SCRAPER_ACTIVE_SIZE = 5_000_000  # Scrapy's SCRAPER_SLOT_MAX_ACTIVE_SIZE default, for everything else
 ARTICLE_KINDS = (Kind.ARTICLE, Kind.AMP)
+GONE_FROM_SITEMAPS = "gone_from_sitemaps"  # the removal reason of a vanished article whose address serves another page
 
 
 class ArabTodaySpider(Spider):
@@ -91,7 +96,9 @@ class ArabTodaySpider(Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArabTodaySpider:
         """``base_url`` defaults to ``ARABTODAY_BASE_URL`` (for ``scrapy check``, which takes no ``-a``)."""
         kwargs.setdefault("base_url", crawler.settings.get("ARABTODAY_BASE_URL"))
-        return super().from_crawler(crawler, *args, **kwargs)
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.discovery_over, signal=signals.spider_idle)
+        return spider
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -160,10 +167,11 @@ class ArabTodaySpider(Spider):
             self._bad_source(response, "sitemap", exc)
             return
         self.stats.inc_value(Stat.SOURCE_READ.format(source="sitemap"))
-        if "download_stopped" in response.flags:
+        cut = "download_stopped" in response.flags
+        if cut:
             self.stats.inc_value(Stat.BOUND.format(name="sitemap_bytes"))
             logger.warning("sitemap %s is larger than ARABTODAY_SITEMAP_MAX_BYTES: read up to it", response.url)
-        yield from self._index_requests(reader) if reader.is_index else self._sitemap_requests(reader)
+        yield from self._index_requests(reader) if reader.is_index else self._sitemap_requests(reader, cut)
 
     def _index_requests(self, reader: SitemapReader) -> Iterator[Request]:
         limit = self.settings.getint("ARABTODAY_INDEX_MAX_SITEMAPS")
@@ -183,12 +191,23 @@ class ArabTodaySpider(Spider):
             followed += 1
             yield self._page_request(found.url, "sitemap")
 
-    def _sitemap_requests(self, reader: SitemapReader) -> Iterator[Request]:
+    def _sitemap_requests(self, reader: SitemapReader, cut: bool) -> Iterator[Request]:
+        """Its articles; then the history is told whether the sitemap listed all it holds in this run
+        (read to its end, and no entry left out by ``since`` or ``lang``): only then can an article it
+        no longer lists have vanished (:mod:`arabtoday.state.history`)."""
+        left_out = 0
         for entry in self._read_entries(reader, "sitemap"):
-            if self._date_wanted(entry.date, is_lastmod=True):
-                request = self._article_request(classify(entry.url, self.base_url), "sitemap", entry.date)
-                if request is not None:
-                    yield request
+            found = classify(entry.url, self.base_url)
+            if not self._date_wanted(entry.date, is_lastmod=True):
+                left_out += 1
+                continue
+            request = self._article_request(found, "sitemap", entry.date)
+            if request is not None:
+                yield request
+            elif found.kind in ARTICLE_KINDS:
+                left_out += 1
+        complete = reader.whole and not cut and not left_out
+        self.crawler.signals.send_catch_log(signal=SOURCE_READ, url=reader.page_url, complete=complete)
 
     def _read_entries(self, reader: SitemapReader, source: str) -> Iterator[Entry]:
         try:
@@ -320,6 +339,8 @@ class ArabTodaySpider(Spider):
             canonical = self._canonical(decoded.text, response)
             if says_blocked(response.body):
                 self._outcome(request, Bucket.FAILED, BLOCKED)
+            elif response.meta.get(RECHECK):  # asked again for an article no sitemap lists: something else there
+                yield self._gone(request, GONE_FROM_SITEMAPS)
             elif canonical is not None and canonical.article.id == response.meta.get(ARTICLE_ID):
                 yield self._same_account(canonical, response)  # an AMP copy: its article instead
             else:
@@ -354,11 +375,14 @@ class ArabTodaySpider(Spider):
                        meta={ARTICLE_ID: response.meta.get(ARTICLE_ID), LASTMOD: response.meta.get(LASTMOD),
                              SOURCE: "amp", SAME_ACCOUNT: True})
 
-    def article_failed(self, failure: Failure) -> None:
+    def article_failed(self, failure: Failure) -> Iterator[Gone]:
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(Interrupted):
             return  # the run is stopping: the ledger counts it unfinished, the next run fetches it
         bucket, reason = article_failure(failure)
+        if reason == GONE:  # 404 or 410: the removal pipeline decides what it means for the dataset
+            yield self._gone(request, f"http_{failure.value.response.status}")
+            return
         if reason == "robots_forbidden":
             self.stats.inc_value(Stat.BLOCKED.format(why="robots"))
             if request.meta.get("redirect_urls"):  # the site redirected it somewhere robots.txt forbids
@@ -366,6 +390,29 @@ class ArabTodaySpider(Spider):
                                request.url)
                 bucket, reason = Bucket.FAILED, "redirect/robots"
         self._outcome(request, bucket, reason)
+
+    def _gone(self, request: Request, reason: str) -> Gone:
+        article_id = request.meta.get(ARTICLE_ID) or ""
+        return Gone(id=article_id, url=request.url, lang=article_id.partition("-")[0], reason=reason,
+                    crawled_at=iso(datetime.now(timezone.utc)), requested_id=article_id,
+                    lastmod=request.meta.get(LASTMOD))
+
+    # -- rechecks ------------------------------------------------------------------------------------------------
+
+    def discovery_over(self) -> None:
+        """The first time the crawl is idle, every source has been read: ask once more for the articles
+        no sitemap lists any more (:mod:`arabtoday.state.history`), one request each."""
+        if self.params.role == "worker":
+            return
+        due = self.crawler.get_extension(History).rechecks_due()
+        for article_id, url in due:
+            parts = urlsplit(url)  # the address as it was found, on the site as it is crawled now
+            url = f"{self.base_url}{parts.path}{'?' + parts.query if parts.query else ''}"
+            self.crawler.engine.crawl(Request(url, self.parse_article, errback=self.article_failed,
+                                              priority=PRIORITY["recheck"], dont_filter=True,
+                                              meta={ARTICLE_ID: article_id, SOURCE: "recheck", RECHECK: True}))
+        if due:
+            raise DontCloseSpider
 
     def _outcome(self, request: Request, bucket: str, reason: str) -> None:
         self.crawler.signals.send_catch_log(signal=ARTICLE_OUTCOME, article_id=request.meta.get(ARTICLE_ID),

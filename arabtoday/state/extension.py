@@ -24,6 +24,7 @@ from scrapy.crawler import Crawler
 
 from arabtoday.exitstatus import ExitStatus, StartError, mark
 from arabtoday.run.stopping import stop_run
+from arabtoday.schema import LIVE
 from arabtoday.signals import ARTICLE_DECIDED, LASTMOD_SEEN, OUTPUT_OPENED, RECORDS_DURABLE
 from arabtoday.state.recovery import recover
 from arabtoday.state.store import Emitted, StateError, StateStore, Status, open_store
@@ -82,12 +83,14 @@ class StateExtension:
             self.store.register_output(path, offset)
 
     def records_durable(self, records: list[Any], path: str | None, offset: int | None) -> None:
+        """Lines on disk (records, and the lines of history they carried): the state takes what they say."""
         emitted = [Emitted(r.id, r.lang, r.content_hash, self._late_lastmods.pop(r.id, None) or r.lastmod,
-                           r.duplicate_of, r.crawled_at, getattr(r, "extractor_version", None) or None)
+                           r.duplicate_of, r.crawled_at, getattr(r, "extractor_version", None) or None,
+                           r.status, r.revision, r.url, r.published_at, r.removed_at)
                    for r in records]
         with contextlib.suppress(StateError):  # told to store_failed; recovery commits them next run
             self.store.commit_emitted(emitted, path, offset)
-            self._settled.update((r.id, Status.EMITTED) for r in records)
+            self._settled.update((r.id, Status.EMITTED) for r in records if r.status == LIVE)
 
     def lastmod_seen(self, article_id: str, lastmod: str) -> None:
         """The sitemap's stamp arrived after the article was requested from a listing: it becomes the

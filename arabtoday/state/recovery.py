@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from arabtoday.schema import LIVE
 from arabtoday.state.store import Emitted, StateStore
 
 logger = logging.getLogger(__name__)
@@ -51,10 +52,10 @@ def recover(store: StateStore) -> int:
                 continue
             if isinstance(data, dict) and data.get("id"):
                 records.append(emitted_from_record(data))
-                if not data.get("duplicate_of"):
+                if data.get("status", LIVE) == LIVE and not data.get("duplicate_of") and data.get("body"):
                     fp = store.fingerprinter.fingerprint(data.get("lang", ""), data.get("body", ""),
                                                          data.get("content_hash", ""))
-                    store.claim_index(data["id"], fp)
+                    store.claim_index(data["id"], fp, data.get("published_at"))
         store.commit_emitted(records, path_str, offset + end)
         recovered += len(records)
         logger.warning("%s: recovered %d record(s) written by an interrupted run", path, len(records))
@@ -74,6 +75,9 @@ def _alive(pid: int) -> bool:
 
 
 def emitted_from_record(record: dict[str, Any], lastmod: str | None = None) -> Emitted:
-    return Emitted(record["id"], record.get("lang", ""), record.get("content_hash", ""),
+    """What the state keeps of a line of the dataset (an article's record or an event line)."""
+    return Emitted(record["id"], record.get("lang", ""), record.get("content_hash"),
                    lastmod if lastmod is not None else record.get("lastmod"), record.get("duplicate_of"),
-                   record.get("crawled_at"), record.get("extractor_version"))
+                   record.get("crawled_at"), record.get("extractor_version"), record.get("status", LIVE),
+                   int(record.get("revision") or 1), record.get("url"), record.get("published_at"),
+                   record.get("removed_at"))

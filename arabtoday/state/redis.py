@@ -16,10 +16,14 @@ an error within a known time, never a hang.
 Keys (``ARABTODAY_REDIS_PREFIX``, default ``arabtoday``):
 
 =============================  ==================================================
-``{p}:articles``               hash: id -> ``status|content_hash|lastmod|checked|extractor``
-``{p}:exact``                  hash: ``lang:content_hash`` -> id
-``{p}:bands``                  hash: LSH band key -> first id with that band
-``{p}:sig``                    hash: id -> MinHash signature (bytes)
+``{p}:articles``               hash: id -> ``status|content_hash|lastmod|checked|extractor|revision|url``
+``{p}:revisions:<id>``         hash: revision -> ``content_hash|crawled_at``
+``{p}:exact``                  hash: ``lang:content_hash`` -> id (an original)
+``{p}:bands``                  hash: LSH band key -> an original with that band
+``{p}:sig``                    hash: id -> MinHash signature (bytes) of an original
+``{p}:published``              hash: id -> publication time (which of two copies is the original)
+``{p}:original``               hash: a copy's id -> its original's
+``{p}:copies:<id>``            set: the copies of an original
 ``{p}:outputs``                hash: ``host:path`` -> committed byte offset and writer pid
 ``{p}:params``                 the fingerprint parameters the index was built with
 ``{p}:run``                    hash: id -> worker holding its claim in the current run (reset by the seeder)
@@ -44,7 +48,8 @@ from redis.retry import Retry
 from arabtoday.cleaning.dates import iso
 from arabtoday.dedup.fingerprints import Fingerprint, Fingerprinter
 from arabtoday.exitstatus import ExitStatus, StartError
-from arabtoday.state.store import Emitted, Seen, StateStore, Status
+from arabtoday.schema import LIVE, SUPERSEDED
+from arabtoday.state.store import Emitted, Match, Seen, StateStore, Status
 
 logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 30.0  # ARABTODAY_REDIS_TIMEOUT's default, for callers that pass none
@@ -55,45 +60,101 @@ SAFE_EVICTION_POLICY = "noeviction"
 ALIVE_KEY = "alive:{worker}"
 SEP = "|"  # between the fields of an {p}:articles value
 
-# KEYS: exact, bands, sig   ARGV: id, exact_field, signature, threshold, nbands, band1..bandN
+# KEYS: exact, bands, sig, published, original (copy -> original)
+# ARGV: id, exact_field, signature, threshold, nbands, published_at, copies-key prefix, band1..bandN
+# Finds the original an article's text matches (through any chain of copies) and decides, on the
+# server, which of the two is the original: published first, the lower id breaking ties.
+# Returns false (no match: the article is indexed as an original) or {kind, relation, other}.
 CLAIM_INDEX = """
 local id, exact_field, sig = ARGV[1], ARGV[2], ARGV[3]
-local threshold, nbands = tonumber(ARGV[4]), tonumber(ARGV[5])
+local threshold, nbands, published, copies = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local url = ARGV[8 + nbands]
+local function root(x)
+  local seen = {}
+  for _ = 1, 64 do
+    local o = redis.call('HGET', KEYS[5], x)
+    if not o or seen[o] then return x end
+    seen[x] = true
+    x = o
+  end
+  return x
+end
+local match, kind = nil, nil
 local owner = redis.call('HGET', KEYS[1], exact_field)
-if owner and owner ~= id then return {'exact', owner} end
-local best, best_score = nil, -1
-local seen = {}
-for i = 1, nbands do
-  local other = redis.call('HGET', KEYS[2], ARGV[5 + i])
-  if other and other ~= id and not seen[other] then
-    seen[other] = true
-    local osig = redis.call('HGET', KEYS[3], other)
-    if osig and #osig == #sig then
-      local same, n = 0, #sig / 4
-      for j = 0, n - 1 do
-        if string.sub(sig, j * 4 + 1, j * 4 + 4) == string.sub(osig, j * 4 + 1, j * 4 + 4) then same = same + 1 end
+if owner then
+  local r = root(owner)
+  if r ~= id then match, kind = r, 'exact' end
+end
+if not match then
+  local best, best_score, seen = nil, -1, {}
+  for i = 1, nbands do
+    local other = redis.call('HGET', KEYS[2], ARGV[7 + i])
+    if other and not seen[other] then
+      seen[other] = true
+      local r = root(other)
+      local osig = redis.call('HGET', KEYS[3], other)
+      if r ~= id and osig and #osig == #sig then
+        local same, n = 0, #sig / 4
+        for j = 0, n - 1 do
+          if string.sub(sig, j * 4 + 1, j * 4 + 4) == string.sub(osig, j * 4 + 1, j * 4 + 4) then same = same + 1 end
+        end
+        local score = same / n
+        if score >= threshold and score > best_score then best, best_score = r, score end
       end
-      local score = same / n
-      if score >= threshold and score > best_score then best, best_score = other, score end
     end
   end
+  if best then match, kind = best, 'near' end
 end
-if best then return {'near', best} end
-redis.call('HSET', KEYS[1], exact_field, id)
-for i = 1, nbands do redis.call('HSETNX', KEYS[2], ARGV[5 + i], id) end
-redis.call('HSET', KEYS[3], id, sig)
-return false
+local function index(replace)
+  redis.call('HSET', KEYS[1], exact_field, id)
+  for i = 1, nbands do
+    if replace then redis.call('HSET', KEYS[2], ARGV[7 + i], id) else redis.call('HSETNX', KEYS[2], ARGV[7 + i], id) end
+  end
+  redis.call('HSET', KEYS[3], id, sig)
+  redis.call('HSET', KEYS[4], id, published)
+  if url ~= '' then redis.call('HSET', KEYS[6], id, url) end
+end
+local function make_copy(copy, original)
+  redis.call('HSET', KEYS[5], copy, original)
+  redis.call('HDEL', KEYS[5], original)
+  redis.call('SADD', copies .. original, copy)
+  for _, c in ipairs(redis.call('SMEMBERS', copies .. copy)) do
+    redis.call('HSET', KEYS[5], c, original)
+    redis.call('SADD', copies .. original, c)
+  end
+  redis.call('DEL', copies .. copy)
+  redis.call('SREM', copies .. original, original)
+end
+if not match then
+  index(false)
+  return false
+end
+local other_published = redis.call('HGET', KEYS[4], match) or ''
+local function key(stamp, x)
+  if stamp == '' then stamp = '9999' end
+  return stamp, tonumber(string.match(x, '(%d+)$') or '0')
+end
+local a_time, a_num = key(published, id)
+local b_time, b_num = key(other_published, match)
+if a_time < b_time or (a_time == b_time and a_num < b_num) then
+  make_copy(match, id)
+  index(true)
+  return {kind, 'original_of', match, redis.call('HGET', KEYS[6], match) or ''}
+end
+make_copy(id, match)
+return {kind, 'copy_of', match, ''}
 """
 
 
-def _pack(status: Status, content_hash: str | None, lastmod: str | None, checked: str | None,
-          extractor_version: str | None = None) -> str:
-    return SEP.join((str(int(status)), content_hash or "", lastmod or "", checked or "", extractor_version or ""))
+def _pack(seen: Seen) -> str:
+    return SEP.join((str(int(seen.status)), seen.content_hash or "", seen.lastmod or "", seen.checked or "",
+                     seen.extractor_version or "", str(seen.revision), seen.url or ""))
 
 
-def _unpack(value: str) -> Seen:
-    status, content_hash, lastmod, checked, extractor = [*value.split(SEP), "", "", "", ""][:5]
-    return Seen(Status(int(status)), content_hash or None, lastmod or None, checked or None, extractor or None)
+def _unpack(value: str, original: str | None = None) -> Seen:
+    status, content_hash, lastmod, checked, extractor, revision, url = [*value.split(SEP), "", "", "", "", "", ""][:7]
+    return Seen(Status(int(status)), content_hash or None, lastmod or None, checked or None, extractor or None,
+                int(revision or 0), url or None, original)
 
 
 # KEYS: run hash, alive-key prefix   ARGV: id, this worker.
@@ -189,10 +250,10 @@ class RedisStore(StateStore):
         self._settle = self.r.register_script(SETTLE_CLAIMS)
 
     def _check_params(self) -> None:
-        from arabtoday.state.sqlite import SCHEMA_VERSION
+        from arabtoday.state.sqlite import FINGERPRINT_VERSION
         from arabtoday.state.store import StateMismatch
 
-        want = f"v{SCHEMA_VERSION} perm={self.fingerprinter.num_perm} bands={self.fingerprinter.bands}" \
+        want = f"v{FINGERPRINT_VERSION} perm={self.fingerprinter.num_perm} bands={self.fingerprinter.bands}" \
                f"x{self.fingerprinter.rows}".encode()
         self.r.setnx(self.key("params"), want)
         have = self.r.get(self.key("params"))
@@ -200,39 +261,62 @@ class RedisStore(StateStore):
             raise StateMismatch(f"Redis state {self.prefix!r} was built with {have!r}, these settings need {want!r}")
 
     def get(self, article_id: str) -> Seen | None:
-        value = self.r.hget(self.key("articles"), article_id)
-        return _unpack(value.decode()) if value else None
+        value, original = self.r.pipeline(transaction=False).hget(self.key("articles"), article_id).hget(
+            self.key("original"), article_id).execute()
+        return _unpack(value.decode(), original.decode() if original else None) if value else None
 
     def mark(self, article_id: str, status: Status, content_hash: str | None = None,
              lastmod: str | None = None, extractor_version: str | None = None) -> None:
         old = self.get(article_id)
-        if old is not None and status is Status.FAILED and old.status is Status.EMITTED:
+        if old is not None and status is Status.FAILED and old.status in (Status.EMITTED, Status.REMOVED):
             return  # a failed refetch never demotes an article that is in the dataset
         content_hash = content_hash or (old.content_hash if old else None)
         lastmod = lastmod or (old.lastmod if old else None)
         extractor_version = extractor_version or (old.extractor_version if old else None)
-        self.r.hset(self.key("articles"), article_id,
-                    _pack(status, content_hash, lastmod, _now(), extractor_version))
+        self.r.hset(self.key("articles"), article_id, _pack(Seen(
+            status, content_hash, lastmod, _now(), extractor_version, old.revision if old else 0,
+            old.url if old else None)))
 
     def commit_emitted(self, records: list[Emitted], path: str | None, offset: int | None) -> None:
+        olds = {rec.id: self.get(rec.id) for rec in records if rec.status != LIVE}
         pipe = self.r.pipeline(transaction=True)
         for rec in records:
-            pipe.hset(self.key("articles"), rec.id, _pack(Status.EMITTED, rec.content_hash, rec.lastmod,
-                                                          rec.crawled_at or _now(), rec.extractor_version))
+            if rec.status == LIVE:
+                status = Status.DUPLICATE if rec.duplicate_of else Status.EMITTED
+                pipe.hset(self.key("articles"), rec.id, _pack(Seen(
+                    status, rec.content_hash, rec.lastmod, rec.crawled_at or _now(), rec.extractor_version,
+                    rec.revision, rec.url)))
+                if rec.content_hash:
+                    pipe.hset(self.key(f"revisions:{rec.id}"), str(rec.revision),
+                              f"{rec.content_hash}{SEP}{rec.crawled_at or ''}")
+                if rec.published_at:
+                    pipe.hsetnx(self.key("published"), rec.id, rec.published_at)
+                continue
+            old = olds.get(rec.id)
+            status = Status.DUPLICATE if rec.status == SUPERSEDED else Status.REMOVED
+            pipe.hset(self.key("articles"), rec.id, _pack(Seen(
+                status, old.content_hash if old else None, rec.lastmod or (old.lastmod if old else None), _now(),
+                old.extractor_version if old else None, old.revision if old else 0,
+                (old.url if old else None) or rec.url)))
         if path is not None and offset is not None:
             pipe.hset(self.key("outputs"), f"{self.host}:{path}", f"{offset}|{os.getpid()}")
         if records:
             self._settle(keys=[self.key("run")], args=[self.worker, *(rec.id for rec in records)], client=pipe)
         pipe.execute()
 
-    def claim_index(self, article_id: str, fp: Fingerprint) -> tuple[str, str] | None:
+    def claim_index(self, article_id: str, fp: Fingerprint, published_at: str | None = None,
+                    url: str | None = None) -> Match | None:
         args = [article_id, f"{fp.lang}:{fp.content_hash}", fp.signature, self.fingerprinter.threshold,
-                len(fp.bands), *fp.bands]
-        result = self._claim(keys=[self.key("exact"), self.key("bands"), self.key("sig")], args=args)
+                len(fp.bands), published_at or "", self.key("copies:"), *fp.bands, url or ""]
+        result = self._claim(keys=[self.key("exact"), self.key("bands"), self.key("sig"), self.key("published"),
+                                   self.key("original"), self.key("urls")], args=args)
         if not result:
             return None
-        kind, other = result
-        return kind.decode(), other.decode()
+        kind, relation, other, other_url = (part.decode() for part in result)
+        return Match(kind, relation, other, other_url or None)
+
+    def copies_of(self, article_id: str) -> list[str]:
+        return sorted(member.decode() for member in self.r.smembers(self.key(f"copies:{article_id}")))
 
     def claim_run(self, article_id: str) -> bool:
         """A lease, not a mark: the claim of a worker that is gone (its ``alive`` key expired)

@@ -23,6 +23,7 @@ from typing import Any
 
 from arabtoday.dedup.fingerprints import Fingerprint, Fingerprinter
 from arabtoday.exitstatus import ExitStatus
+from arabtoday.schema import LIVE
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,9 @@ class StateWriteFailed(StateError):
 
 class Status(enum.IntEnum):
     EMITTED = 1  # a record with this id is in the dataset
-    DUPLICATE = 2  # a republished copy of another article: not emitted (or emitted flagged)
+    DUPLICATE = 2  # a republished copy of another article (its original in ``Seen.original``)
     FAILED = 3  # could not be fetched: try again next run
+    REMOVED = 4  # the site took it down (a ``removed`` line is in the dataset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,19 +62,50 @@ class Seen:
     lastmod: str | None  # what the site's sitemap said (<lastmod>) when the page was last fetched
     checked: str | None = None  # when the page was last fetched (ISO 8601 UTC)
     extractor_version: str | None = None  # the extraction code that made content_hash
+    revision: int = 0  # the latest revision of the article in the dataset (0: none yet)
+    url: str | None = None
+    original: str | None = None  # for a copy: the article it republishes
 
 
 @dataclass(frozen=True, slots=True)
 class Emitted:
-    """A record made durable in an output file."""
+    """A line made durable in an output file: an article's record, or a ``superseded``/``removed`` line."""
 
     id: str
     lang: str
-    content_hash: str
+    content_hash: str | None
     lastmod: str | None
     duplicate_of: str | None
-    crawled_at: str | None = None  # when the page was fetched
+    crawled_at: str | None = None  # when the page was fetched (or the event found)
     extractor_version: str | None = None  # the extraction code that made content_hash
+    status: str = LIVE
+    revision: int = 1
+    url: str | None = None
+    published_at: str | None = None
+    removed_at: str | None = None
+
+
+# How two copies of a story stand: the article claimed is a copy of the other one (published
+# later, or as early with a higher id), or the original of it (the other one, held as an original
+# until now, is its copy from now on).
+COPY_OF, ORIGINAL_OF = "copy_of", "original_of"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    kind: str  # ``exact`` or ``near``
+    relation: str  # COPY_OF or ORIGINAL_OF
+    other: str  # the other article's id (for COPY_OF: the original, resolved through any chain of copies)
+    other_url: str | None = None  # for ORIGINAL_OF: the address the other was indexed with (its superseded line's)
+
+
+def earlier(a: tuple[str | None, str], b: tuple[str | None, str]) -> bool:
+    """Whether ``(published_at, id)`` ``a`` is the original of ``b``: published first, the lower id
+    (of the same edition) breaking ties. An unknown time counts as the latest."""
+    (time_a, id_a), (time_b, id_b) = a, b
+    key_a = (time_a or "9999", int(id_a.rpartition("-")[2] or 0))
+    key_b = (time_b or "9999", int(id_b.rpartition("-")[2] or 0))
+    return key_a < key_b
 
 
 class StateStore(ABC):
@@ -102,13 +135,37 @@ class StateStore(ABC):
 
     @abstractmethod
     def commit_emitted(self, records: list[Emitted], path: str | None, offset: int | None) -> None:
-        """Records durable in ``path`` up to byte ``offset``: now they are emitted. ``path=None``:
-        an output without a journal (stdout, pipes, whole-document formats), nothing to recover."""
+        """Lines durable in ``path`` up to byte ``offset``: now the state holds what they say (an
+        article's revision, a copy superseded, a removal). ``path=None``: an output without a journal
+        (stdout, pipes, whole-document formats), nothing to recover."""
 
     @abstractmethod
-    def claim_index(self, article_id: str, fp: Fingerprint) -> tuple[str, str] | None:
-        """Atomically: if ``fp`` duplicates an article of another id, return ``(kind, that id)``
-        with kind ``exact`` or ``near``; otherwise add ``fp`` to the index under ``article_id``."""
+    def claim_index(self, article_id: str, fp: Fingerprint, published_at: str | None = None,
+                    url: str | None = None) -> Match | None:
+        """Atomically: if ``fp`` matches an article of another id (its original, through any chain of
+        copies), return how the two stand (:class:`Match`) and record it (the copy points at the
+        original; the index's entries move to a new original); otherwise add ``fp`` to the index under
+        ``article_id`` and return None."""
+
+    @abstractmethod
+    def copies_of(self, article_id: str) -> list[str]:
+        """The ids known to republish the article (sorted)."""
+
+    # -- listings and removals (a backend without them finds nothing vanished) ------------------------------
+
+    def listed(self, article_id: str, source: str) -> None:  # noqa: B027 - optional
+        """``source`` (a sitemap, feed or listing) lists the article in this run."""
+
+    def source_read(self, source: str, complete: bool) -> None:  # noqa: B027 - optional
+        """``source`` was read in this run, to its end (``complete``) or not (failed, cut short)."""
+
+    def vanished(self, limit: int) -> list[tuple[str, str]]:
+        """``(id, url)`` of at most ``limit`` articles in the dataset that no source lists any more:
+        each was listed before, only by sources this run read completely, none of which lists it now."""
+        return []
+
+    def unlisted(self, article_id: str) -> None:  # noqa: B027 - optional
+        """The article is still served though no source lists it: not vanished again."""
 
     @abstractmethod
     def register_output(self, path: str, offset: int) -> None:
@@ -141,6 +198,8 @@ def should_fetch(seen: Seen | None, lastmod: str | None) -> tuple[bool, str]:
         return True, "new"
     if seen.status is Status.FAILED:
         return True, "failed_before"
+    if seen.status is Status.REMOVED and not lastmod:
+        return False, "removed_before"  # listed again: fetched once its lastmod says it changed
     if lastmod and lastmod != seen.lastmod:
         return True, "lastmod_moved"
     return False, "already_seen"

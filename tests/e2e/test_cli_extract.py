@@ -83,7 +83,9 @@ def test_same_pipeline_drops_copies_and_pages_that_are_not_articles(tmp_path: Pa
         files.append(str(path))
     result = run(*files)
     assert result.returncode == 0, result.stderr
-    assert [r["id"] for r in records(result.stdout)] == ["en-104257", "en-104306"]
+    lines = records(result.stdout)
+    assert [r["id"] for r in lines if r["status"] == "live"] == ["en-104257", "en-104306"]
+    assert [(r["id"], r["duplicate_of"]) for r in lines if r["status"] == "superseded"] == [("en-104399", "en-104306")]
     assert "articles/duplicate/exact 1" in result.stderr
     assert "skipped/not_article 2" in result.stderr
 

@@ -85,7 +85,7 @@ def test_changed_site_second_run_emits_exactly_new_and_changed(tmp_path: Path) -
     assert set(got) == {"en-104330", "en-104400"}
     old = first.by_id["en-104330"]
     assert got["en-104330"]["content_hash"] != old["content_hash"]
-    assert got["en-104330"]["crawled_at"] >= old["crawled_at"]  # whole seconds: two runs can share one
+    assert (got["en-104330"]["revision"], got["en-104330"]["previous_hash"]) == (2, old["content_hash"])
     assert got["en-104330"]["body"].startswith("Corrected: ")
     assert second.report["emitted"]["updated"] == 1 and second.report["emitted"]["new"] == 1
     article_requests = {r["path"].split("/")[3] for r in server.requests()[before:]

@@ -11,6 +11,7 @@ import pytest
 from arabtoday.cleaning.text import content_hash
 from arabtoday.dedup.fingerprints import Fingerprinter, similarity
 from arabtoday.state.sqlite import SqliteStore
+from arabtoday.state.store import COPY_OF, Match
 from conftest import EXPECTED
 
 RECORDS = {json.loads(line)["id"]: json.loads(line) for line in EXPECTED.read_text("utf-8").splitlines()}
@@ -36,16 +37,19 @@ def store(tmp_path: Path) -> SqliteStore:
 
 def test_exact_copy_is_found(store: SqliteStore) -> None:
     original, copy = RECORDS["en-104306"], RECORDS["en-104399"]
-    assert store.claim_index("en-104306", fp(store.fingerprinter, original)) is None
-    assert store.claim_index("en-104399", fp(store.fingerprinter, copy)) == ("exact", "en-104306")
+    assert store.claim_index("en-104306", fp(store.fingerprinter, original), original["published_at"]) is None
+    assert store.claim_index("en-104399", fp(store.fingerprinter, copy), copy["published_at"]) == Match(
+        "exact", COPY_OF, "en-104306")
 
 
 def test_near_copy_with_a_sentence_changed_is_found(store: SqliteStore) -> None:
     original = RECORDS["en-104257"]
     edited = one_sentence_changed(original["body"])
     assert content_hash(edited) != content_hash(original["body"])
-    assert store.claim_index("en-104257", fp(store.fingerprinter, original)) is None
-    assert store.claim_index("en-999999", fp(store.fingerprinter, original, edited)) == ("near", "en-104257")
+    assert store.claim_index("en-104257", fp(store.fingerprinter, original), original["published_at"]) is None
+    later = "2030-01-01T00:00:00Z"
+    assert store.claim_index("en-999999", fp(store.fingerprinter, original, edited), later) == Match(
+        "near", COPY_OF, "en-104257")
 
 
 def test_different_stories_on_the_same_topic_are_not_merged(store: SqliteStore) -> None:

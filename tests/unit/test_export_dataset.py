@@ -107,7 +107,8 @@ def test_pandas_concatenates_both_files(two_exports: dict[str, Any]) -> None:
     assert len(both) == len(two_exports["records"])
     assert str(both["modified_at"].dtype).startswith("datetime64") and "UTC" in str(both["modified_at"].dtype)
     assert both["modified_at"].notna().sum() == len(all_set_file())
-    assert list(both["tags"].iloc[0]) == two_exports["records"][0]["tags"]
+    first = two_exports["records"][0]
+    assert list(both.loc[both["id"] == first["id"], "tags"].iloc[0]) == first["tags"]
 
 
 def test_polars_reads_and_concatenates_both_files(two_exports: dict[str, Any]) -> None:
@@ -182,7 +183,7 @@ def test_dataset_card_describes_the_data(two_exports: dict[str, Any]) -> None:
     assert crawl["published_to"] == max(r["published_at"] for r in records)
     assert crawl["crawled_from"] == crawl["crawled_to"] == "2024-01-01T00:00:00Z"
     assert crawl["records_by_language"] == {lang: sum(r["lang"] == lang for r in records) for lang in ("ar", "en")}
-    for section in ("## Licence", "## How it was made", "## Deduplication", "## Fields", "## Known limits"):
+    for section in ("## Licence", "## How it was made", "## Rows and history", "## Fields", "## Known limits"):
         assert section in body
     assert "| `extractor_version` |" in body
 
@@ -199,7 +200,7 @@ def test_one_record_per_id_and_the_newest_crawl_wins(tmp_path: Path) -> None:
     rows = {r["id"]: r for r in pq.read_table(tmp_path / "out" / PARQUET_NAME).to_pylist()}
     assert sorted(rows) == sorted(r["id"] for r in UNIQUE[:3])
     assert rows[UNIQUE[0]["id"]]["title"] == "new headline"
-    assert "1 older versions replaced" in report
+    assert "4 lines -> 3 stories" in report
     assert not (tmp_path / "out" / DATASETS_DIR).exists()  # only the format asked for
 
 

@@ -20,7 +20,7 @@ from scrapy.pipelines import ItemPipelineManager
 from arabtoday.cleaning.record import clean
 from arabtoday.cleaning.text import content_hash
 from arabtoday.extraction import is_fallback, parse_page
-from arabtoday.items import REQUIRED_FIELDS, Article, RawArticle
+from arabtoday.items import REQUIRED_FIELDS, Article, Gone, RawArticle, Removed, Superseded
 from arabtoday.pipelines import (
     MAX_ARTICLES,
     ArticleIdPipeline,
@@ -28,6 +28,7 @@ from arabtoday.pipelines import (
     ContentDedupPipeline,
     IncrementalPipeline,
     MaxArticlesPipeline,
+    RemovalPipeline,
     RequiredFieldsPipeline,
     SchemaPipeline,
     Stage,
@@ -42,6 +43,7 @@ from conftest import UNIT_BASE, EngineStandIn, SignalLog, project_crawler, snaps
 from devkit.site import article_pages, page_html, served_url
 
 LASTMOD = "2017-10-09T00:30:00Z"
+LATER = "2030-01-01T00:00:00Z"  # a publication time after every snapshot article's
 
 
 def build(pipeline: type[Stage], crawler: Any = None, **settings: Any) -> Any:
@@ -112,6 +114,31 @@ def test_boilerplate_passes_what_is_not_a_raw_page_untouched() -> None:
     article = snapshot_article()
     assert pipeline.process_item(article) is article
     assert pipeline.stats.get_value(Stat.PAGES_PARSED) is None
+
+
+# -- 150 RemovalPipeline ---------------------------------------------------------------------------------------------
+
+def gone(article: Article, reason: str = "http_410") -> Gone:
+    return Gone(id=article.id, url=article.url, lang=article.lang, reason=reason, crawled_at=LATER,
+                requested_id=article.id, lastmod=LASTMOD)
+
+
+def test_a_known_article_that_is_gone_becomes_a_removed_line() -> None:
+    pipeline = build(RemovalPipeline)
+    article = snapshot_article()
+    emitted_before(pipeline, article)
+    line = pipeline.process_item(gone(article))
+    assert isinstance(line, Removed)
+    assert (line.id, line.removed_reason, line.removed_at, line.outcome) == (
+        article.id, "http_410", LATER, (Bucket.DROPPED, "gone"))
+
+
+def test_an_address_gone_that_the_dataset_never_held_writes_nothing() -> None:
+    pipeline = build(RemovalPipeline)
+    article = snapshot_article()
+    drop = dropped(pipeline, gone(article, "http_404"))
+    assert (drop.bucket, drop.reason) == (Bucket.DROPPED, "gone")
+    assert build(RemovalPipeline).process_item(article) is article  # anything else passes
 
 
 # -- 200 RequiredFieldsPipeline -------------------------------------------------------------------------------------
@@ -206,12 +233,26 @@ def test_an_article_unchanged_since_the_last_run_is_skipped_and_its_lastmod_kept
     assert (seen.status, seen.content_hash, seen.lastmod) == (Status.EMITTED, article.content_hash, article.lastmod)
 
 
-def test_an_article_the_site_edited_passes_as_an_update() -> None:
+def test_an_article_the_site_edited_passes_as_its_next_revision() -> None:
     pipeline = build(IncrementalPipeline)
     article = snapshot_article()
-    emitted_before(pipeline, article, content=content_hash("the text as it was before the edit"))
+    before = content_hash("the text as it was before the edit")
+    emitted_before(pipeline, article, content=before)
     assert pipeline.process_item(article) is article
-    assert article.change == "updated"
+    assert (article.change, article.revision, article.previous_hash) == ("updated", 2, before)
+    assert (article.status, article.copies) == ("live", [])
+
+
+def test_a_removed_article_served_again_comes_back_as_its_next_revision() -> None:
+    pipeline = build(IncrementalPipeline)
+    article = snapshot_article()
+    emitted_before(pipeline, article)
+    store_of(pipeline).commit_emitted([Emitted(article.id, article.lang, None, None, None, article.crawled_at,
+                                               status="removed", url=article.url,
+                                               removed_at=article.crawled_at)], None, None)
+    edited = dataclasses.replace(article, content_hash=content_hash("served again, edited"))
+    assert pipeline.process_item(edited) is edited and edited.revision == 2
+    assert edited.previous_hash == article.content_hash
 
 
 def test_a_text_changed_only_by_a_new_extractor_is_not_an_edit() -> None:
@@ -251,28 +292,43 @@ def decide(pipeline: ContentDedupPipeline, item: Article) -> Article:
     return asyncio.run(pipeline.process_item(item))
 
 
-def test_the_first_text_wins_and_an_exact_copy_under_another_id_is_dropped() -> None:
+def test_a_copy_published_later_becomes_a_superseded_line_naming_its_original() -> None:
     pipeline = build(ContentDedupPipeline)
     original = snapshot_article()
-    assert decide(pipeline, original) is original
-    copy = copy_of(original, 999_001)
-    with pytest.raises(Dropped) as caught:
-        decide(pipeline, copy)
-    assert (caught.value.bucket, caught.value.reason) == (Bucket.DUPLICATE, "exact")
-    assert original.id in str(caught.value)
+    assert decide(pipeline, original) is original and original.copies == [] and original.events == []
+    copy = copy_of(original, 999_001, published_at=LATER)
+    line = decide(pipeline, copy)
+    assert isinstance(line, Superseded)
+    assert (line.id, line.url, line.duplicate_of, line.outcome) == (copy.id, copy.url, original.id,
+                                                                     (Bucket.DUPLICATE, "exact"))
     assert store_of(pipeline).get(copy.id).status is Status.DUPLICATE  # not fetched again next run
 
 
-def test_a_near_copy_with_a_sentence_changed_is_dropped_as_near() -> None:
+def test_an_original_met_after_its_copy_lists_it_and_carries_its_superseded_line() -> None:
+    """The copy (published later, lower id) came first and went out as an original: the original's
+    record lists it in ``copies`` and carries the line that corrects it; the copy's address is the one
+    it was indexed under."""
+    pipeline = build(ContentDedupPipeline)
+    original = snapshot_article()
+    number = int(original.id.split("-")[1])
+    copy = copy_of(original, number - 1, published_at=LATER)
+    assert decide(pipeline, copy) is copy  # nothing earlier known: held as the original for now
+    assert decide(pipeline, original) is original
+    assert original.copies == [copy.id]
+    [event] = original.events
+    assert (event.id, event.url, event.duplicate_of, event.outcome) == (copy.id, copy.url, original.id, None)
+    assert pipeline.stats.get_value(Stat.ORIGINAL_LATE) == 1
+
+
+def test_a_near_copy_with_a_sentence_changed_is_superseded_as_near() -> None:
     pipeline = build(ContentDedupPipeline)
     original = snapshot_article()
     paragraphs = original.body.split("\n\n")
     paragraphs[len(paragraphs) // 2] = "A spokesman declined to comment on the report when reached by phone."
     body = "\n\n".join(paragraphs)
     decide(pipeline, original)
-    with pytest.raises(Dropped) as caught:
-        decide(pipeline, copy_of(original, 999_002, body=body, content_hash=content_hash(body)))
-    assert (caught.value.bucket, caught.value.reason) == (Bucket.DUPLICATE, "near")
+    line = decide(pipeline, copy_of(original, 999_002, body=body, content_hash=content_hash(body)))
+    assert isinstance(line, Superseded) and line.outcome == (Bucket.DUPLICATE, "near")
 
 
 def test_with_emit_duplicates_a_copy_is_emitted_flagged_and_counted() -> None:
@@ -347,12 +403,13 @@ def test_the_project_chain_built_by_scrapy_emits_a_page_once_and_drops_its_copy(
     crawler = project_crawler()
     manager = ItemPipelineManager.from_crawler(crawler)
     assert [type(m).__name__ for m in manager.middlewares] == [
-        "BoilerplatePipeline", "RequiredFieldsPipeline", "SchemaPipeline", "WindowPipeline", "ArticleIdPipeline",
-        "IncrementalPipeline", "ContentDedupPipeline", "MaxArticlesPipeline"]
+        "BoilerplatePipeline", "RemovalPipeline", "RequiredFieldsPipeline", "SchemaPipeline", "WindowPipeline",
+        "ArticleIdPipeline", "IncrementalPipeline", "ContentDedupPipeline", "MaxArticlesPipeline"]
     record = asyncio.run(manager.process_item_async(raw_page()))
     assert same_record(record, clean(raw_page()))
-    for again, why in ((raw_page(), (Bucket.DUPLICATE, "same_id")),
-                       (dataclasses.replace(raw_page(), number="999004"), (Bucket.DUPLICATE, "exact"))):
-        with pytest.raises(Dropped) as caught:
-            asyncio.run(manager.process_item_async(again))
-        assert (caught.value.bucket, caught.value.reason) == why
+    with pytest.raises(Dropped) as caught:
+        asyncio.run(manager.process_item_async(raw_page()))
+    assert (caught.value.bucket, caught.value.reason) == (Bucket.DUPLICATE, "same_id")
+    line = asyncio.run(manager.process_item_async(dataclasses.replace(raw_page(), number="999004")))
+    assert isinstance(line, Superseded) and line.duplicate_of == record.id
+    assert line.outcome == (Bucket.DUPLICATE, "exact")

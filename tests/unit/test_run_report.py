@@ -156,6 +156,20 @@ def test_text_block_is_short_with_accounting_and_exit_status() -> None:
     assert "DIFFERENCE 1" in lost and "exit 1" in lost
 
 
+def test_the_history_line_says_what_the_run_wrote_and_asked_for_again() -> None:
+    assert "history" not in format_report(build_report(BALANCED, 3.0))  # nothing happened: no line
+    stats = {**BALANCED, "arabtoday/history/superseded": 2, "arabtoday/history/removed/http_410": 1,
+             "arabtoday/history/removed/gone_from_sitemaps": 3, "arabtoday/history/vanished": 4,
+             "arabtoday/history/rechecked/removed": 3, "arabtoday/history/rechecked/skipped": 1,
+             "arabtoday/history/original_late": 1}
+    report = build_report(stats, 3.0)
+    assert report["history"] == {"superseded": 2, "removed": {"gone_from_sitemaps": 3, "http_410": 1},
+                                 "originals_late": 1, "vanished": 4, "rechecked": {"removed": 3, "skipped": 1}}
+    [line] = [x for x in format_report(report).splitlines() if x.strip().startswith("history")]
+    assert line == ("  history     superseded 2, removed 4 (gone_from_sitemaps 3, http_410 1), originals met after "
+                    "their copy 1, unlisted and asked for again 4 (removed 3, skipped 1)")
+
+
 def test_a_report_from_an_older_release_still_prints() -> None:
     old = {"duration_seconds": 2.0, "finish_reason": "finished", "pages_fetched": 9, "article_pages_parsed": 3,
            "emitted": {"total": 3, "by_edition": {"en": 3}, "new": 3, "updated": 0}, "skipped": {},

@@ -12,6 +12,7 @@ import jsonschema
 import pyarrow as pa
 
 from arabtoday import schema
+from arabtoday.export.validation import validate
 from arabtoday.items import (
     EXPORT_FIELDS,
     INTERNAL_FIELDS,
@@ -45,7 +46,7 @@ def test_schema_command_prints_the_json_schema_and_the_markdown_table() -> None:
 def test_article_exports_exactly_the_schema_fields_in_order() -> None:
     fields = dataclasses.fields(Article)
     assert tuple(f.name for f in fields if f.name not in INTERNAL_FIELDS) == EXPORT_FIELDS
-    assert set(INTERNAL_FIELDS) == {"lastmod", "change", "requested_id"}
+    assert set(INTERNAL_FIELDS) == {"lastmod", "change", "requested_id", "events"}
     for f in fields:
         if f.name in schema.FIELDS_BY_NAME:
             assert f.type == schema.FIELDS_BY_NAME[f.name].annotation, f.name
@@ -53,7 +54,12 @@ def test_article_exports_exactly_the_schema_fields_in_order() -> None:
 
 def test_json_schema_follows_the_definition() -> None:
     js = schema.json_schema()
-    assert js["required"] == list(EXPORT_FIELDS) == list(js["properties"])
+    assert list(js["properties"]) == list(EXPORT_FIELDS)
+    required = {branch["if"]["properties"]["status"]["const"]: branch["then"]["required"] for branch in js["allOf"]}
+    assert required["live"] == list(EXPORT_FIELDS)  # an article's record carries every field
+    assert required["superseded"] == ["id", "url", "lang", "status", "crawled_at", "duplicate_of"]
+    assert required["removed"] == ["id", "url", "lang", "status", "crawled_at", "removed_at", "removed_reason"]
+    assert js["required"] == ["id", "url", "lang", "status", "crawled_at"]  # whatever the line
     assert js["x-schema-version"] == SCHEMA_VERSION
     for f in schema.FIELDS:
         kinds = js["properties"][f.name]["type"]
@@ -100,7 +106,8 @@ def test_a_new_field_is_a_change_to_the_schema_only() -> None:
     assert record.title_words == 4
     assert [f.name for f in dataclasses.fields(record_class)][len(fields) - 1] == "title_words"
     assert schema.json_schema(fields)["properties"]["title_words"]["type"] == "integer"
-    assert "title_words" in schema.json_schema(fields)["required"]
+    live = next(b for b in schema.json_schema(fields)["allOf"] if b["if"]["properties"]["status"]["const"] == "live")
+    assert "title_words" in live["then"]["required"]
     assert schema.arrow_schema(fields).field("title_words").type == pa.int32()
     assert "| `title_words` | int | `int32` | words in the title |" in schema.markdown_table(fields)
     assert "- name: title_words" in schema.hf_features_yaml(fields=fields)
@@ -110,3 +117,18 @@ def test_extractor_version_is_a_field_with_a_default() -> None:
     assert "extractor_version" in EXPORT_FIELDS
     assert schema.DEFAULTS["extractor_version"] == ""
     assert all("extractor_version" in r for r in RECORDS)
+
+
+def test_lines_of_history_carry_what_their_status_requires() -> None:
+    """The JSON Schema, read by an independent validator (jsonschema), and the crawl's own (validate)."""
+    checker = jsonschema.Draft7Validator(schema.json_schema())
+    base = {"id": "en-104399", "url": "https://www.arabstoday.net/en/sports/104399/x", "lang": "en",
+            "crawled_at": "2017-10-15T06:49:00Z"}
+    superseded = {**base, "status": "superseded", "duplicate_of": "en-104306"}
+    removed = {**base, "status": "removed", "removed_at": "2017-10-16T00:00:00Z", "removed_reason": "http_410"}
+    for line in (superseded, removed):
+        assert checker.is_valid(line) and validate(line) == [], line
+    for bad in ({**superseded, "duplicate_of": None}, {**removed, "removed_reason": "gone"},
+                {k: v for k, v in removed.items() if k != "removed_at"}, {**base, "status": "live"},
+                {**superseded, "status": "deleted"}):
+        assert not checker.is_valid(bad) and validate(bad), bad
