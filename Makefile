@@ -40,8 +40,7 @@ lint: install-dev
 	$(PY) -m ruff check arabtoday devkit tests benchmarks scripts
 
 test: install-dev lint
-	bash scripts/ensure-redis.sh
-	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-tools.sh
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 test-fast: install-dev

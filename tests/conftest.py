@@ -36,7 +36,8 @@ Servers and processes
     :func:`serving` (a context manager: a site copy with ``_site.json`` changes, served, then
     stopped), :func:`free_port`, :func:`wait_until`, ``tiny_tmpfs`` (fixture: a 64 KiB filesystem to
     fill for real; skips without root), :func:`redis_binary`, :func:`start_redis` (a private
-    redis-server on a free port), :func:`redis_answers`.
+    redis-server on a free port), :func:`redis_answers`, :func:`unavailable` (a program or mount a test
+    needs is missing: a failure under ``CI=true`` (``IN_CI``), a skip elsewhere, with the reason).
 
 Crawls
     :func:`crawl` runs ``scrapy crawl arabtoday`` and reads it back as a :class:`CrawlResult`
@@ -94,7 +95,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Se
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 import redis
@@ -131,6 +132,17 @@ TEST_CRAWLS = os.environ.get("ARABTODAY_TEST_CRAWLS", "in-process")
 if TEST_CRAWLS not in ("in-process", "subprocess"):
     raise pytest.UsageError(f"ARABTODAY_TEST_CRAWLS must be in-process or subprocess, not {TEST_CRAWLS!r}")
 IN_PROCESS = TEST_CRAWLS == "in-process"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")  # .ci/run sets CI=true
+
+
+def unavailable(what: str) -> NoReturn:
+    """A dependency a test needs is missing: under ``CI=true`` a failure with the reason (a green CI must
+    have run every test), elsewhere a skip with the reason (``make test`` installs what it can)."""
+    if IN_CI:
+        pytest.fail(f"missing under CI=true: {what}", pytrace=False)
+    pytest.skip(what)
+
+
 FAST = {**NO_POLITENESS, "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "DOWNLOAD_TIMEOUT": "15", "LOG_LEVEL": "INFO"}
 
 # Hand-made stats of a run whose accounting adds up (12 requested = 5 emitted + one or two in every other bucket).
@@ -465,7 +477,7 @@ def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True,
                           check=False)
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+        unavailable(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
     try:
         yield mount
     finally:

@@ -5,7 +5,6 @@ dies mid-run; a Redis that may evict keys."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import signal
@@ -32,11 +31,11 @@ from conftest import (
     free_port,
     read_jsonl,
     recipe,
-    redis_answers,
     redis_binary,
     site_meta,
     start_redis,
     start_server,
+    unavailable,
     wait_until,
     write_site_meta,
 )
@@ -49,19 +48,15 @@ GENERATED_ARTICLES = 150
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A redis-server of our own on a free port; else the machine's on 6379; else skip, saying why."""
+    """A redis-server of our own on a free port (never whatever listens on 6379: its data and its settings
+    are not the test's); without the binary, :func:`conftest.unavailable`."""
     binary = redis_binary()
-    if binary:
-        proc, url = start_redis(binary, tmp_path_factory.mktemp("redis"))
-        yield url
-        proc.terminate()
-        proc.wait(timeout=10)
-        return
-    url = os.environ.get("ARABTODAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    if not redis_answers(url):
-        pytest.skip("no Redis: neither redis-server on PATH nor a server at " + url +
-                    " (make test installs Debian's redis-server when it can)")
+    if not binary:
+        unavailable("no redis-server binary (scripts/ensure-tools.sh installs Debian's)")
+    proc, url = start_redis(binary, tmp_path_factory.mktemp("redis"))
     yield url
+    proc.terminate()
+    proc.wait(timeout=10)
 
 
 def worker(base: str, redis_url: str, prefix: str, output: Path, role: str,
@@ -306,7 +301,7 @@ STOP_SLACK = 12  # heartbeat, one slow page in flight, closing the feed and the 
 def own_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     binary = redis_binary()
     if not binary:
-        pytest.skip("no redis-server binary: this test must kill its own server")
+        unavailable("no redis-server binary: this test must kill its own server")
     proc, url = start_redis(binary, tmp_path)
     yield proc, url
     if proc.poll() is None:
@@ -364,7 +359,7 @@ def test_lost_redis_stops_a_worker_in_bounded_time(slow_site: tuple[Server, dict
 def test_redis_that_may_evict_is_refused(snapshot_server: Server, tmp_path: Path) -> None:
     binary = redis_binary()
     if not binary:
-        pytest.skip("no redis-server binary")
+        unavailable("no redis-server binary")
     proc, url = start_redis(binary, tmp_path, "--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru")
     try:
         result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Server, read_jsonl, recipe
+from conftest import ROOT, Server, read_jsonl, recipe, unavailable
 
 pytestmark = pytest.mark.e2e
 LIVE = "https://www.arabstoday.net"
@@ -67,7 +67,7 @@ def test_cron_line_runs_incrementally_keeps_its_log_and_reports_failure(snapshot
 def test_systemd_units_verify(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
-        pytest.skip("systemd-analyze is not on this machine (no systemd): the units are checked where it is")
+        unavailable("systemd-analyze is not on this machine (no systemd): the units are checked where it is")
     home = fresh_checkout(tmp_path / "arabtoday")
     units = tmp_path / "units"
     units.mkdir()

@@ -25,7 +25,7 @@ import websocket
 
 from arabtoday.run.report import build_report
 from arabtoday.run.report_html import CHARTS, render_html, write_html
-from conftest import ROOT, CrawlResult
+from conftest import ROOT, CrawlResult, unavailable
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--hide-scrollbars")
@@ -42,12 +42,13 @@ def _chromium() -> str | None:
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Debian's chromium, installed by scripts/ensure-chromium.sh when missing; else skip, saying why."""
+    """Debian's chromium, installed by scripts/ensure-tools.sh when missing; else :func:`conftest.unavailable`."""
     if _chromium() is None:
-        subprocess.run(["bash", str(ROOT / "scripts" / "ensure-chromium.sh")], check=False, timeout=900)
+        subprocess.run(["bash", str(ROOT / "scripts" / "ensure-tools.sh"), "chromium:chromium"], check=False,
+                       timeout=900)
     binary = _chromium()
     if binary is None:
-        pytest.skip("no chromium, and scripts/ensure-chromium.sh could not install it (needs root and apt-get)")
+        unavailable("no chromium, and scripts/ensure-tools.sh could not install it (needs root and apt-get)")
     return binary
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import ROOT, Server, expected_records, free_port, read_jsonl, recipe, wait_until
+from conftest import ROOT, Server, expected_records, free_port, read_jsonl, recipe, unavailable, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -21,7 +21,7 @@ BIN = Path(sys.executable).parent
 @pytest.fixture
 def scrapyd(tmp_path: Path) -> str:
     if not (BIN / "scrapyd").exists():
-        pytest.skip("scrapyd is not installed (make install adds it)")
+        unavailable("scrapyd is not installed (make install adds it)")
     port = free_port()
     (tmp_path / "scrapyd.conf").write_text(
         "[scrapyd]\nbind_address = 127.0.0.1\n"

@@ -1,7 +1,12 @@
-"""The shared test helpers of ``tests/conftest.py`` that other tests stand on (the recipe reader)."""
+"""The shared test helpers of ``tests/conftest.py`` that other tests stand on (the recipe reader, what a
+missing dependency does under CI), and the script that installs the tests' programs."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +81,39 @@ def defined(node: object) -> list[str]:
     if isinstance(node, ast.Assign):
         return [t.id for t in node.targets if isinstance(t, ast.Name)]
     return []
+
+
+# -- a missing dependency under CI=true ------------------------------------------------------------------------------
+
+NEEDS_A_TOOL = '''
+from conftest import unavailable
+
+
+def test_needs_a_tool() -> None:
+    unavailable("no frobnicator on this machine")
+'''
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", "1 failed"), ("", "1 skipped")])
+def test_a_missing_dependency_fails_under_ci_and_skips_elsewhere(tmp_path: Path, ci: str, outcome: str) -> None:
+    test = write(tmp_path / "test_needs_a_tool.py", NEEDS_A_TOOL)
+    env = {**os.environ, "CI": ci, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                           "--rootdir", str(tmp_path), "-c", os.devnull, "-rA", str(test)],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False)
+    assert outcome in done.stdout, done.stdout[-2000:]
+    assert "no frobnicator on this machine" in done.stdout
+    assert done.returncode == (1 if ci else 0)
+
+
+@pytest.mark.parametrize(("ci", "status"), [("true", 1), ("", 0)])
+def test_the_ensure_script_fails_under_ci_when_it_cannot_provide(tmp_path: Path, ci: str, status: int) -> None:
+    """A PATH without apt-get (nothing can be installed) and without the program asked for."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "id").symlink_to(shutil.which("id"))
+    done = subprocess.run(["/bin/bash", str(ROOT / "scripts" / "ensure-tools.sh"), "frobnicator:frob"],
+                          capture_output=True, text=True, env={"PATH": str(bin_dir), "CI": ci}, timeout=60,
+                          check=False)
+    assert done.returncode == status, done.stderr
+    assert "missing and not installable here (needs root and apt-get): frobnicator" in done.stderr

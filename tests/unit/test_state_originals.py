@@ -15,7 +15,7 @@ from arabtoday.dedup.fingerprints import Fingerprint, Fingerprinter
 from arabtoday.state.redis import RedisStore
 from arabtoday.state.sqlite import SqliteStore
 from arabtoday.state.store import COPY_OF, ORIGINAL_OF, Match, StateStore
-from conftest import cached_snapshot_records, redis_binary, start_redis
+from conftest import cached_snapshot_records, redis_binary, start_redis, unavailable
 
 FINGERPRINTER = Fingerprinter()
 TEXT = next(r["body"] for r in cached_snapshot_records("http://unit.test") if r["id"] == "en-104257")
@@ -55,7 +55,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str | None)
         made: StateStore = SqliteStore(tmp_path / "state", FINGERPRINTER)
     else:
         if redis_url is None:
-            pytest.skip("no redis-server binary (make test installs Debian's when it can)")
+            unavailable("no redis-server binary (make test installs Debian's when it can)")
         made = RedisStore(redis_url, FINGERPRINTER, f"t-{uuid.uuid4().hex[:8]}", timeout=2)
     yield made
     made.close()

@@ -19,7 +19,7 @@ from arabtoday.dedup.fingerprints import Fingerprinter
 from arabtoday.exitstatus import ExitStatus, StartError
 from arabtoday.state.redis import ALIVE_KEY, RedisStore, check_eviction_policy
 from arabtoday.state.store import Emitted, StateStore
-from conftest import redis_binary, start_redis
+from conftest import redis_binary, start_redis, unavailable
 
 pytestmark = [pytest.mark.redis]
 FINGERPRINTER = Fingerprinter()
@@ -29,7 +29,7 @@ FINGERPRINTER = Fingerprinter()
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = redis_binary()
     if not binary:
-        pytest.skip("no redis-server binary (make test installs Debian's when it can)")
+        unavailable("no redis-server binary (make test installs Debian's when it can)")
     proc, url = start_redis(binary, tmp_path_factory.mktemp("redis-state"))
     yield url
     proc.terminate()
@@ -91,7 +91,7 @@ def test_an_older_runs_recovered_records_do_not_settle_this_runs_claims(server: 
 def test_only_noeviction_is_accepted(tmp_path: Path, policy: str, refused: bool) -> None:
     binary = redis_binary()
     if not binary:
-        pytest.skip("no redis-server binary")
+        unavailable("no redis-server binary")
     proc, url = start_redis(binary, tmp_path, "--maxmemory-policy", policy)
     try:
         if refused:
@@ -110,7 +110,7 @@ def test_a_hidden_config_command_warns_and_goes_on(tmp_path: Path, caplog: pytes
     """Managed Redis often renames CONFIG away: only its operator can tell the policy."""
     binary = redis_binary()
     if not binary:
-        pytest.skip("no redis-server binary")
+        unavailable("no redis-server binary")
     proc, url = start_redis(binary, tmp_path, "--rename-command", "CONFIG", "")
     try:
         with caplog.at_level(logging.WARNING):
@@ -124,7 +124,7 @@ def test_a_hidden_config_command_warns_and_goes_on(tmp_path: Path, caplog: pytes
 def test_an_unreachable_server_is_a_start_error_with_status_4(tmp_path: Path) -> None:
     binary = redis_binary()
     if not binary:
-        pytest.skip("no redis-server binary")
+        unavailable("no redis-server binary")
     proc, url = start_redis(binary, tmp_path)
     proc.terminate()
     proc.wait(timeout=10)
@@ -147,7 +147,7 @@ def test_a_stopped_server_fails_fast_not_forever(tmp_path: Path) -> None:
     store's timeout instead of hanging."""
     binary = redis_binary()
     if not binary:
-        pytest.skip("no redis-server binary")
+        unavailable("no redis-server binary")
     proc, url = start_redis(binary, tmp_path)
     store = RedisStore(url, FINGERPRINTER, "t", timeout=1)
     os.kill(proc.pid, signal.SIGSTOP)
@@ -163,7 +163,7 @@ def test_a_stopped_server_fails_fast_not_forever(tmp_path: Path) -> None:
 def test_a_bound_given_after_opening_applies_to_later_calls(tmp_path: Path) -> None:
     binary = redis_binary()
     if not binary:
-        pytest.skip("no redis-server binary")
+        unavailable("no redis-server binary")
     proc, url = start_redis(binary, tmp_path)
     store = RedisStore(url, FINGERPRINTER, "t", timeout=30)
     store.use_timeout(1)
