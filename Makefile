@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev demo serve test test-fast lint bench bench-extract bench-quality bench-crawl bench-dataset bench-dedup bench-hostile clean
+.PHONY: install install-dev demo serve test test-fast lint bench bench-extract bench-quality bench-crawl bench-dataset bench-dedup bench-hostile clean mutants
 
 # What a crawl needs, from the pinned versions in pyproject.toml (reinstalled when they change).
 install: $(STAMP)
@@ -66,6 +66,10 @@ bench-dedup: install-dev
 
 bench-hostile: install-dev
 	$(PY) benchmarks/bench_hostile.py --entries 1000000 --bomb-gib 4 --timeout 240
+
+# Named faults the suite must catch (scripts/mutants.py): each in a copy of HEAD, its tests run; exit 1 if one survives.
+mutants: install-dev
+	$(PY) scripts/mutants.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .arabtoday output/*.jsonl output/*.json output/*.html

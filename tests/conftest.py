@@ -48,6 +48,7 @@ Crawls
     settings, checks and exit status of ``scrapy crawl`` without a Python start-up per crawl); a test
     of what only a process has (stderr, signals, a kill, the environment, two runs at once) passes
     ``process=True`` or uses :func:`start_crawl` / :func:`finish_crawl`.
+    A test of politeness puts :data:`PROJECT_POLITENESS` in its settings to crawl with the project's own.
     ``ARABTODAY_TEST_CRAWLS=subprocess`` (``TEST_CRAWLS``; ``IN_PROCESS`` otherwise) runs every crawl
     as a subprocess. The parts of :func:`crawl`: :func:`crawl_here` (in this process),
     :func:`read_result` (output and report read back), :func:`to_stdout` (an ``-o -`` feed, which only
@@ -319,10 +320,16 @@ def crawl_command(base: str, output: Path, *args: str, settings: dict[str, str] 
                                settings=isolated_settings(output, settings), outputs=outputs or ())
 
 
+PROJECT_POLITENESS = "__project_politeness__"  # a key of a test's settings: keep the project's own politeness
+
+
 def isolated_settings(output: Path, settings: dict[str, str] | None) -> dict[str, str]:
-    """``FAST``, a state directory of the crawl's own beside its output (never the project's), then
-    the settings given."""
-    return {**FAST, "ARABTODAY_STATE_DIR": str(output.parent / "state"), **(settings or {})}
+    """``FAST`` (unless the settings hold :data:`PROJECT_POLITENESS`: the project's delay, AutoThrottle and
+    per-host cap as they ship), a state directory of the crawl's own beside its output (never the
+    project's), then the settings given."""
+    given = dict(settings or {})
+    fast = {} if given.pop(PROJECT_POLITENESS, False) else FAST
+    return {**fast, "ARABTODAY_STATE_DIR": str(output.parent / "state"), **given}
 
 
 def start_crawl(base: str, output: Path, *args: str, settings: dict[str, str] | None = None,
