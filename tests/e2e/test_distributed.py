@@ -103,16 +103,29 @@ def large_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serve
     server.stop()
 
 
-def test_two_workers_share_one_crawl(snapshot_server: Server, redis_url: str, tmp_path: Path) -> None:
+def test_two_workers_share_one_crawl(redis_url: str, tmp_path: Path) -> None:
     """The snapshot, split between two workers: each article's record written once, and the outputs
-    merged into one row per story (the original, whichever worker met which copy first)."""
+    merged into one row per story (the original, whichever worker met which copy first). Article pages
+    answer in 0.4 s, so that the seeder cannot be done before the second worker has started."""
+    root = copy_site(tmp_path)
+    meta = site_meta(root)
+    meta["faults"] = {"/*/*/[0-9]*/*": "slow:0.4"}
+    write_site_meta(root, meta)
+    snapshot_server = start_server(root, tmp_path)
     prefix = f"arabtoday-test-{uuid.uuid4().hex[:8]}"
     r = redis.Redis.from_url(redis_url)
-    seed = worker(snapshot_server.base, redis_url, prefix, tmp_path / "seed.jsonl", "seed")
-    second = worker(snapshot_server.base, redis_url, prefix, tmp_path / "worker.jsonl", "worker")
-    assert seed.wait(timeout=180) == 0, (tmp_path / "seed.log").read_text()[-3000:]
-    assert second.wait(timeout=180) == 0, (tmp_path / "worker.log").read_text()[-3000:]
+    try:
+        seed = worker(snapshot_server.base, redis_url, prefix, tmp_path / "seed.jsonl", "seed")
+        second = worker(snapshot_server.base, redis_url, prefix, tmp_path / "worker.jsonl", "worker")
+        assert seed.wait(timeout=180) == 0, (tmp_path / "seed.log").read_text()[-3000:]
+        assert second.wait(timeout=180) == 0, (tmp_path / "worker.log").read_text()[-3000:]
+    finally:
+        snapshot_server.stop()
     by_worker = {name: read_jsonl(tmp_path / f"{name}.jsonl") for name in ("seed", "worker")}
+    reports = {name: json.loads((tmp_path / f"{name}.jsonl.report.json").read_text("utf-8")) for name in by_worker}
+    emitted = {name: report["accounting"]["emitted"] for name, report in reports.items()}
+    assert all(emitted.values()), emitted  # the second worker took articles from the shared queue too
+    assert emitted == {name: sum(r["status"] == "live" for r in lines) for name, lines in by_worker.items()}
     live = [rec for lines in by_worker.values() for rec in lines if rec["status"] == "live"]
     ids = [rec["id"] for rec in live]
     assert len(ids) == len(set(ids)), "an article was emitted by both workers"
@@ -361,6 +374,7 @@ def test_redis_that_may_evict_is_refused(snapshot_server: Server, tmp_path: Path
     if not binary:
         unavailable("no redis-server binary")
     proc, url = start_redis(binary, tmp_path, "--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru")
+    before = len(snapshot_server.requests())
     try:
         result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "arabtoday", "-a",
                                  f"base_url={snapshot_server.base}", "-O", str(tmp_path / "out.jsonl"),
@@ -372,7 +386,7 @@ def test_redis_that_may_evict_is_refused(snapshot_server: Server, tmp_path: Path
     assert result.returncode == 7, result.stderr[-3000:]
     lines = [line for line in result.stderr.splitlines() if line.startswith("arabtoday:")]
     assert len(lines) == 1 and "maxmemory-policy allkeys-lru" in lines[0], result.stderr[-3000:]
-    assert not [r for r in snapshot_server.requests() if "out.jsonl" in r["path"]]
+    assert snapshot_server.requests()[before:] == [], "the site was asked for something before the refusal"
 
 
 # -- a worker that dies ------------------------------------------------------------------------------------------

@@ -96,7 +96,8 @@ FORMATS = ["jsonl", "stdout", "json", "csv", "xml"]
 @pytest.mark.e2e
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_announces_exactly_what_it_wrote(snapshot_server: Server, tmp_path: Path, fmt: str) -> None:
-    _, log, output, signals = crawl_format(snapshot_server.base, tmp_path, fmt, tmp_path / "state")
+    status, log, output, signals = crawl_format(snapshot_server.base, tmp_path, fmt, tmp_path / "state")
+    assert status == 0, log[-3000:]  # the snapshot crawled whole: nothing lost, in every format
     assert "Illegal seek" not in log
     lines = read_output(output)
     expected = {k for k, v in expected_records(snapshot_server.base).items() if not v["duplicate_of"]}
