@@ -65,6 +65,7 @@ def test_unreachable_site_exits_6_quickly(tmp_path: Path, base: str) -> None:
     assert result.seconds < UNREACHABLE_SECONDS, f"took {result.seconds:.1f} s"
     assert result.records == []
     assert_exit(result, 6)
+    assert assert_accounted(result)["requested"] == 0
 
 
 def test_stdout_output_yields_records_and_no_seek_error(snapshot_server: Server, tmp_path: Path) -> None:
@@ -86,6 +87,8 @@ def test_output_not_writable_exits_4_with_report(snapshot_server: Server, tmp_pa
     assert result.stats.get("arabtoday/errors/output", 0) >= 1, result.stats
     assert "Traceback" not in result.log, result.tail()
     assert_exit(result, 4)
+    accounting = assert_accounted(result)  # every article out or counted: none reached the output
+    assert accounting["emitted"] == 0 and accounting["failed"].get("not_written", 0) >= 1, accounting
 
 
 def garble_sqlite_files(directory: Path) -> list[Path]:
@@ -108,7 +111,8 @@ def test_corrupt_state_exits_7_with_one_clear_line(snapshot_server: Server, tmp_
     assert "Traceback" not in second.log, second.tail()
     assert [line for line in second.stderr.splitlines() if "state" in line.lower()], second.stderr[-2000:]
     assert article_requests(second.requests) == []
-    assert second.returncode == 7, f"exit {second.returncode}:\n{second.tail()}"
+    assert_exit(second, 7)
+    assert assert_accounted(second)["requested"] == 0
 
 
 @pytest.fixture(scope="module")
