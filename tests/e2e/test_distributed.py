@@ -125,7 +125,6 @@ def test_two_workers_share_one_crawl(redis_url: str, tmp_path: Path) -> None:
     reports = {name: json.loads((tmp_path / f"{name}.jsonl.report.json").read_text("utf-8")) for name in by_worker}
     emitted = {name: report["accounting"]["emitted"] for name, report in reports.items()}
     assert all(emitted.values()), emitted  # the second worker took articles from the shared queue too
-    assert emitted == {name: sum(r["status"] == "live" for r in lines) for name, lines in by_worker.items()}
     live = [rec for lines in by_worker.values() for rec in lines if rec["status"] == "live"]
     ids = [rec["id"] for rec in live]
     assert len(ids) == len(set(ids)), "an article was emitted by both workers"
@@ -276,7 +275,8 @@ def test_readme_recipe_seeder_then_worker(faulty_site: tuple[Server, dict[str, s
     settings = {**RECIPE, "ARABTODAY_REDIS_PREFIX": prefix}
     seed = launch(as_run_here(seed_line, redis_url, server.base, tmp_path / "seed.jsonl", **settings),
                   tmp_path / "seed.jsonl")
-    time.sleep(1)
+    queue = redis.Redis.from_url(redis_url)
+    wait_until(lambda: queue.zcard(f"{prefix}:requests") > 0, seed, "the seeder filling the shared queue")
     second = launch(as_run_here(worker_line, redis_url, server.base, tmp_path / "worker.jsonl", **settings),
                     tmp_path / "worker.jsonl")
     codes = {"seed": seed.wait(timeout=120), "worker": second.wait(timeout=120)}
@@ -350,9 +350,13 @@ def test_lost_redis_stops_a_worker_in_bounded_time(slow_site: tuple[Server, dict
     # the heartbeat goes on while every response is slow: the busy key keeps being refreshed
     busy = redis.Redis.from_url(url)
     busy_key = f"lost:busy:{socket.gethostname()}-{proc.pid}"
-    for _ in range(3):
-        time.sleep(HEARTBEAT_SECONDS)
-        assert busy.pttl(busy_key) >= (BUSY_TTL_FACTOR - 1.5) * HEARTBEAT_SECONDS * 1000
+    watched_until = time.monotonic() + 3 * HEARTBEAT_SECONDS
+    ttls = []
+    while time.monotonic() < watched_until:  # watched throughout three heartbeats, not sampled after sleeps
+        ttls.append(busy.pttl(busy_key))
+    present = [ttl for ttl in ttls if ttl >= 0]  # the key is dropped while nothing is in flight
+    assert len(present) > len(ttls) // 2, "the worker was not busy for most of three heartbeats"
+    assert min(present) >= (BUSY_TTL_FACTOR - 1.5) * HEARTBEAT_SECONDS * 1000, min(present)
     redis_proc.send_signal(signal.SIGKILL)
     redis_proc.wait(timeout=10)
     killed = time.monotonic()
@@ -421,7 +425,7 @@ def test_a_killed_workers_requests_come_back(all_slow_site: tuple[Server, dict[s
     prefix = f"arabtoday-test-{uuid.uuid4().hex[:8]}"
     r = redis.Redis.from_url(redis_url)
     seed = worker(server.base, redis_url, prefix, tmp_path / "seed.jsonl", "seed", ARABTODAY_REDIS_IDLE_SECONDS="1")
-    time.sleep(1)
+    wait_until(lambda: r.zcard(f"{prefix}:requests") > 0, seed, "the seeder filling the shared queue")
     doomed = worker(server.base, redis_url, prefix, tmp_path / "worker.jsonl", "worker",
                     ARABTODAY_REDIS_IDLE_SECONDS="1")
     doomed_taken = f"{prefix}:taken:{socket.gethostname()}-{doomed.pid}"

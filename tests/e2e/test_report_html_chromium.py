@@ -152,8 +152,9 @@ def open_page(browser: DevTools, page: Path) -> PageResult:
             if rendered["rendered"] is not None:
                 break
         time.sleep(0.1)
-    time.sleep(0.2)  # late console errors (a failed load) arrive as events
-    browser.call("Runtime.evaluate", session, expression="1")  # drains the events queued meanwhile
+    # a failed load is logged before the page's load event, and so before readyState was complete; the
+    # browser sends events in order on the one socket, so every one of them is in before this answer
+    browser.call("Runtime.evaluate", session, expression="1")
     result = rendered or {"rendered": None, "marks": {}}
     return PageResult(result["rendered"], result["marks"], browser.errors())
 
