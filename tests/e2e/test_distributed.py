@@ -59,6 +59,15 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc.wait(timeout=10)
 
 
+def assert_report_adds_up(output: Path, status: int) -> dict[str, object]:
+    """The report beside ``output``: its exit status, and an accounting that adds up on its own."""
+    report = json.loads(output.with_name(output.name + ".report.json").read_text("utf-8"))
+    assert report["exit_status"]["code"] == status, report["exit_status"]
+    accounting = report["accounting"]
+    assert accounting["difference"] == 0 and accounting["requested"] == accounting["sum"], accounting
+    return report
+
+
 def worker(base: str, redis_url: str, prefix: str, output: Path, role: str,
            **extra: str) -> subprocess.Popen[bytes]:
     settings = {**FAST, "ARABTODAY_REDIS_URL": redis_url, "ARABTODAY_REDIS_PREFIX": prefix,
@@ -371,6 +380,7 @@ def test_lost_redis_stops_a_worker_in_bounded_time(slow_site: tuple[Server, dict
     assert elapsed <= REDIS_TIMEOUT + STOP_SLACK
     assert re.search(r"ERROR: Redis lost", log), log[-3000:]
     read_jsonl(tmp_path / "seed.jsonl")  # whole: no torn line
+    assert_report_adds_up(tmp_path / "seed.jsonl", 4)
 
 
 def test_redis_that_may_evict_is_refused(snapshot_server: Server, tmp_path: Path) -> None:
@@ -391,6 +401,7 @@ def test_redis_that_may_evict_is_refused(snapshot_server: Server, tmp_path: Path
     lines = [line for line in result.stderr.splitlines() if line.startswith("arabtoday:")]
     assert len(lines) == 1 and "maxmemory-policy allkeys-lru" in lines[0], result.stderr[-3000:]
     assert snapshot_server.requests()[before:] == [], "the site was asked for something before the refusal"
+    assert assert_report_adds_up(tmp_path / "out.jsonl", 7)["accounting"]["requested"] == 0
 
 
 # -- a worker that dies ------------------------------------------------------------------------------------------
@@ -435,7 +446,7 @@ def test_a_killed_workers_requests_come_back(all_slow_site: tuple[Server, dict[s
     held = r.hlen(doomed_taken)
     assert held > 0
     assert seed.wait(timeout=120) == 0, (tmp_path / "seed.log").read_text()[-3000:]
-    report = json.loads((tmp_path / "seed.jsonl.report.json").read_text("utf-8"))
+    report = assert_report_adds_up(tmp_path / "seed.jsonl", 0)
     assert report["stats"].get("arabtoday/distributed/requests_requeued", 0) >= held
     seeded = read_jsonl(tmp_path / "seed.jsonl")
     ids = {rec["id"] for rec in seeded} | {str(rec["id"]) for rec in whole_lines(tmp_path / "worker.jsonl")}
@@ -456,6 +467,7 @@ def test_unreachable_redis_at_start_is_one_line_and_status_4(snapshot_server: Se
     lines = [line for line in result.stderr.splitlines() if line.startswith("arabtoday:")]
     assert len(lines) == 1 and "unreachable" in lines[0], result.stderr[-3000:]
     assert "Traceback" not in result.stderr
+    assert assert_report_adds_up(tmp_path / "out.jsonl", 4)["accounting"]["requested"] == 0
 
 
 def test_the_default_output_is_one_file_per_worker(snapshot_server: Server, redis_url: str, tmp_path: Path) -> None:
