@@ -169,7 +169,8 @@ def build_report(stats: Mapping[str, Any], duration: float, fallback_ratio_alarm
             "not_followed": group(stats, PREFIX + "discovery/skipped/"),
             "sources_read": {k: v for k, v in group(stats, PREFIX + "sources/").items() if "/" not in k},
             "sources_failed": group(stats, Stat.SOURCES_FAILED),
-            "complete": not total(stats, Stat.SOURCES_FAILED),
+            # a run stopped early (a signal, max_articles, a lost output…) did not read every source
+            "complete": not total(stats, Stat.SOURCES_FAILED) and stats.get("finish_reason") == "finished",
         },
         "history": {
             "superseded": int(stats.get(Stat.HISTORY.format(status="superseded"), 0)),
@@ -249,7 +250,8 @@ def format_report(report: Mapping[str, Any]) -> str:
     if discovery:
         failed = discovery.get("sources_failed") or {}
         verdict = (f"; FAILED {sum(failed.values())} (" + ", ".join(f"{k} {v}" for k, v in failed.items())
-                   + "): discovery incomplete") if failed else "; discovery complete"
+                   + "): discovery incomplete") if failed else (
+            "; discovery complete" if discovery.get("complete", True) else "; discovery cut short (the run stopped)")
         lines.append(_count_line("sources", discovery.get("sources_read") or {}) + verdict)
         lines.append(_count_line("addresses", discovery.get("not_followed") or {}).replace(
             "addresses  ", "not followed", 1) + ": found, not requested")

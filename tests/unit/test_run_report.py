@@ -193,3 +193,11 @@ def test_report_command_prints_renders_and_refuses_what_is_not_a_report(tmp_path
         assert why in err.getvalue()
     with pytest.raises(report_module.NotAReport, match="no such file"):
         load_report(tmp_path / "missing.json")
+
+
+def test_a_run_stopped_early_does_not_say_its_discovery_was_complete() -> None:
+    finished = build_report({**BALANCED, "finish_reason": "finished"}, 3.0)
+    stopped = build_report({**BALANCED, "finish_reason": "shutdown"}, 3.0)
+    assert finished["discovery"]["complete"] and not stopped["discovery"]["complete"]
+    assert "discovery complete" in format_report(finished)
+    assert "discovery cut short (the run stopped)" in format_report(stopped)
