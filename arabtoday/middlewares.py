@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -241,7 +243,8 @@ class BlockPageMiddleware:
 
 
 class PolitenessMiddleware:
-    """At most ``CONCURRENT_REQUESTS_PER_DOMAIN`` requests in flight per download slot (the site).
+    """At most ``CONCURRENT_REQUESTS_PER_DOMAIN`` requests in flight per download slot (the site), and
+    never two closer than the slot's delay.
 
     Scrapy's downloader starts, from one slot's queue, as many requests as the slot's free transfer
     places at the moment it looks; a request counts as transferring only once its download has
@@ -260,6 +263,11 @@ class PolitenessMiddleware:
         self.per_slot = {key: int(value["concurrency"]) for key, value in settings.getdict("DOWNLOAD_SLOTS").items()
                          if isinstance(value, dict) and "concurrency" in value}
         self.places: dict[str, asyncio.Semaphore] = {}
+        self.crawler = crawler
+        self.delay = settings.getfloat("DOWNLOAD_DELAY")
+        self.jitter = settings.getfloat("DOWNLOAD_DELAY_JITTER")
+        self.spacing: dict[str, asyncio.Lock] = {}
+        self.last_sent: dict[str, float] = {}  # monotonic time a request of the slot was last let through
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PolitenessMiddleware:
@@ -279,10 +287,29 @@ class PolitenessMiddleware:
         if not acquire.done() or acquire.cancelled():
             acquire.cancel()
             raise Interrupted(f"not sent, the run is stopping: {request.url}")
-        if self.stopping.stopped:
+        if self.stopping.stopped or not await self._spaced(key):
             places.release()
             raise Interrupted(f"not sent, the run is stopping: {request.url}")
         request.meta[self.HELD] = key
+
+    async def _spaced(self, key: str) -> bool:
+        """Requests released together by the place they waited for leave one delay apart, as Scrapy's
+        downloader spaced them before they waited (its delay, AutoThrottle's when it is on, less its
+        jitter); False when the run stops meanwhile."""
+        spacing = self.spacing.setdefault(key, asyncio.Lock())
+        async with spacing:
+            due = self.last_sent.get(key, -math.inf) + self._gap(key) - time.monotonic()
+            if due > 0 and await self.stopping.wait(due):
+                return False
+            self.last_sent[key] = time.monotonic()
+        return True
+
+    def _gap(self, key: str) -> float:
+        engine = self.crawler.engine
+        slot = engine.downloader.slots.get(key) if engine is not None else None
+        if slot is None:
+            return self.delay * (1 - self.jitter)
+        return slot.delay * (1 - slot.jitter)  # the shortest delay Scrapy's jitter gives
 
     def process_response(self, request: Request, response: Response) -> Response:
         self._release(request)

@@ -36,8 +36,9 @@ Servers and processes
     :func:`serving` (a context manager: a site copy with ``_site.json`` changes, served, then
     stopped), :func:`free_port`, :func:`wait_until`, ``tiny_tmpfs`` (fixture: a 64 KiB filesystem to
     fill for real; skips without root), :func:`redis_binary`, :func:`start_redis` (a private
-    redis-server on a free port), :func:`redis_answers`, :func:`unavailable` (a program or mount a test
-    needs is missing: a failure under ``CI=true`` (``IN_CI``), a skip elsewhere, with the reason).
+    redis-server on a free port; ``redis_url``: a fixture, one for the session), :func:`redis_answers`,
+    :func:`unavailable` (a program or mount a test needs is missing: a failure under ``CI=true``
+    (``IN_CI``), a skip elsewhere, with the reason).
 
 Crawls
     :func:`crawl` runs ``scrapy crawl arabtoday`` and reads it back as a :class:`CrawlResult`
@@ -451,6 +452,20 @@ def start_redis(binary: str, workdir: Path, *options: str) -> tuple[subprocess.P
     url = f"redis://127.0.0.1:{port}/0"
     wait_until(lambda: redis_answers(url), proc, "redis-server", timeout=10)
     return proc, url
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A redis-server of the tests' own on a free loopback port, for the whole session (never whatever
+    listens on 6379: its data and settings are not the tests'); tests give their keys a unique prefix.
+    Without the binary: :func:`unavailable`."""
+    binary = redis_binary()
+    if not binary:
+        unavailable("no redis-server binary (scripts/ensure-tools.sh installs Debian's)")
+    proc, url = start_redis(binary, tmp_path_factory.mktemp("redis"))
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
 
 
 def recipe_sources() -> list[Path]:

@@ -116,6 +116,11 @@ class Receipt:
                    published_at=get("published_at"), removed_at=get("removed_at"), **internal)
 
 
+def schema_columns(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A column format's exporter options: the schema's fields unless the feed names others, UTF-8."""
+    return {**kwargs, "fields_to_export": kwargs.get("fields_to_export") or list(EXPORT_FIELDS), "encoding": "utf-8"}
+
+
 def lines_of(item: Any) -> list[Any]:
     """What one item puts in the output: its record, then the lines of history it carries."""
     return [item, *getattr(item, "events", ())]
@@ -299,10 +304,7 @@ class DurableCsvExporter(DurableMixin, CsvItemExporter):
 
     def __init__(self, file: IO[bytes], *, fsync_every: int = DEFAULT_FSYNC_EVERY, crawler: Any = None,
                  **kwargs: Any) -> None:
-        if not kwargs.get("fields_to_export"):
-            kwargs["fields_to_export"] = list(EXPORT_FIELDS)
-        kwargs["encoding"] = "utf-8"
-        super().__init__(file, **kwargs)
+        super().__init__(file, **schema_columns(kwargs))
         self._init_durable(file, crawler, fsync_every)
 
     def serialize_field(self, field: Any, name: str, value: Any) -> Any:
@@ -363,10 +365,7 @@ class DurableXmlExporter(_DocumentMixin, XmlItemExporter):
 
     def __init__(self, file: IO[bytes], *, fsync_every: int = DEFAULT_FSYNC_EVERY, crawler: Any = None,
                  **kwargs: Any) -> None:
-        if not kwargs.get("fields_to_export"):
-            kwargs["fields_to_export"] = list(EXPORT_FIELDS)
-        kwargs["encoding"] = "utf-8"
-        super().__init__(file, **kwargs)
+        super().__init__(file, **schema_columns(kwargs))
         self._init_durable(file, crawler, fsync_every)
 
     def start_exporting(self) -> None:

@@ -18,7 +18,7 @@ from devkit.launch import crawl_command
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 KILL_AFTER_LINES = (1, 4, 7)  # records in this run's output when the process is killed
 
-SLOW = {**FAST, "DOWNLOAD_DELAY": "0.05", "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "RANDOMIZE_DOWNLOAD_DELAY": "False",
+SLOW = {**FAST, "DOWNLOAD_DELAY": "0.05", "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY_JITTER": "0",
         "ARABTODAY_FSYNC_EVERY": "3"}
 
 

@@ -46,17 +46,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 GENERATED_ARTICLES = 150
 
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A redis-server of our own on a free port (never whatever listens on 6379: its data and its settings
-    are not the test's); without the binary, :func:`conftest.unavailable`."""
-    binary = redis_binary()
-    if not binary:
-        unavailable("no redis-server binary (scripts/ensure-tools.sh installs Debian's)")
-    proc, url = start_redis(binary, tmp_path_factory.mktemp("redis"))
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+def slow_generated_site(root: Path, articles: int) -> Iterator[tuple[Server, dict[str, str]]]:
+    """A generated site of ``articles`` whose every article page answers slowly, served; its article paths."""
+    generate(root / "www", articles)
+    paths = article_paths(root / "www")
+    meta = site_meta(root / "www")
+    meta["faults"] = {path: "slow" for path in paths.values()}
+    write_site_meta(root / "www", meta)
+    server = start_server(root / "www", root)
+    yield server, paths
+    server.stop()
 
 
 def assert_report_adds_up(output: Path, status: int) -> dict[str, object]:
@@ -334,15 +333,7 @@ def own_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
 @pytest.fixture(scope="module")
 def slow_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
     """Every article page slow: a crawl of it is still running when its Redis dies."""
-    root = tmp_path_factory.mktemp("slow-site")
-    generate(root / "www", 40)
-    paths = article_paths(root / "www")
-    meta = site_meta(root / "www")
-    meta["faults"] = {path: "slow" for path in paths.values()}
-    write_site_meta(root / "www", meta)
-    server = start_server(root / "www", root)
-    yield server, paths
-    server.stop()
+    yield from slow_generated_site(tmp_path_factory.mktemp("slow-site"), 40)
 
 
 def test_lost_redis_stops_a_worker_in_bounded_time(slow_site: tuple[Server, dict[str, str]],
@@ -417,15 +408,7 @@ def whole_lines(path: Path) -> list[dict[str, object]]:
 
 @pytest.fixture(scope="module")
 def all_slow_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
-    root = tmp_path_factory.mktemp("all-slow-site")
-    generate(root / "www", DYING_ARTICLES)
-    paths = article_paths(root / "www")
-    meta = site_meta(root / "www")
-    meta["faults"] = {path: "slow" for path in paths.values()}
-    write_site_meta(root / "www", meta)
-    server = start_server(root / "www", root)
-    yield server, paths
-    server.stop()
+    yield from slow_generated_site(tmp_path_factory.mktemp("all-slow-site"), DYING_ARTICLES)
 
 
 def test_a_killed_workers_requests_come_back(all_slow_site: tuple[Server, dict[str, str]], redis_url: str,

@@ -15,7 +15,7 @@ from arabtoday.dedup.fingerprints import Fingerprint, Fingerprinter
 from arabtoday.state.redis import RedisStore
 from arabtoday.state.sqlite import SqliteStore
 from arabtoday.state.store import COPY_OF, ORIGINAL_OF, Match, StateStore
-from conftest import cached_snapshot_records, redis_binary, start_redis, unavailable
+from conftest import cached_snapshot_records
 
 FINGERPRINTER = Fingerprinter()
 TEXT = next(r["body"] for r in cached_snapshot_records("http://unit.test") if r["id"] == "en-104257")
@@ -37,26 +37,12 @@ def url(article_id: str) -> str:
     return f"http://unit.test/en/politics/{article_id.split('-')[1]}/story"
 
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
-    binary = redis_binary()
-    if not binary:
-        yield None
-        return
-    proc, address = start_redis(binary, tmp_path_factory.mktemp("redis-originals"))
-    yield address
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
 @pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-def store(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str | None) -> Iterator[StateStore]:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
     if request.param == "sqlite":
         made: StateStore = SqliteStore(tmp_path / "state", FINGERPRINTER)
-    else:
-        if redis_url is None:
-            unavailable("no redis-server binary (make test installs Debian's when it can)")
-        made = RedisStore(redis_url, FINGERPRINTER, f"t-{uuid.uuid4().hex[:8]}", timeout=2)
+    else:  # the session's own redis-server (conftest), asked for only here
+        made = RedisStore(request.getfixturevalue("redis_url"), FINGERPRINTER, f"t-{uuid.uuid4().hex[:8]}", timeout=2)
     yield made
     made.close()
 

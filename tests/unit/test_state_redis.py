@@ -9,7 +9,6 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,15 +24,9 @@ pytestmark = [pytest.mark.redis]
 FINGERPRINTER = Fingerprinter()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = redis_binary()
-    if not binary:
-        unavailable("no redis-server binary (make test installs Debian's when it can)")
-    proc, url = start_redis(binary, tmp_path_factory.mktemp("redis-state"))
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+@pytest.fixture
+def server(redis_url: str) -> str:
+    return redis_url
 
 
 def store_as(url: str, prefix: str, worker: str) -> RedisStore:
