@@ -8,7 +8,9 @@ Both raise :class:`NotAnArticle` for pages that must never become records
 its lookups), ``selectors`` (every selector, one ``Layout`` per generation),
 ``parsers`` (one parser class per layout, the metadata helpers, the fallback),
 ``cascade`` (the body as a decision between candidates), ``html`` (bytes to
-text, DOM to text blocks), ``depth`` (pages nested deeper than the parser holds).
+text, DOM to text blocks), ``depth`` (pages nested deeper than the parser holds),
+``api`` (where ``extract``, ``parse_page`` and the rest of the API above live;
+this package loads it on first use).
 
 May import: cleaning, site, and the declared-once modules.
 """
