@@ -42,7 +42,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DEFAULTS_DOC = ROOT / "docs" / "running.md"  # "Politeness and robustness defaults": what the project promises
 ARTICLES = 6
 RANDOM_LOW = 0.5  # the lowest factor Scrapy's randomised delay applies
-CLOCK_SLACK = 0.02  # seconds: the server's clock against the crawler's timers
+CLOCK_SLACK = 0.05  # seconds: when the server thread notes an arrival, against when the crawler sent it (a loaded CI)
 
 
 def documented(setting: str) -> float:
