@@ -102,12 +102,13 @@ def test_the_project_defaults_space_every_request(tmp_path: Path, served: list[S
 
 
 def test_the_project_defaults_slow_down_with_a_slow_site(tmp_path: Path, served: list[Server]) -> None:
-    """Every page answers in 1.5 s: AutoThrottle (on by default) raises the delay towards that latency, and
-    never more than the per-host cap are in flight."""
-    latency = 1.5
+    """Every page answers in 3 s: AutoThrottle (on by default) raises the delay towards that latency, and
+    never more than the per-host cap are in flight (before the first answer, the start requests would
+    all be in flight at once with a cap above it)."""
+    latency = 3.0
     server = site(tmp_path, {"*": f"slow:{latency}"})
     served.append(server)
-    result = crawl(server.base, tmp_path / "out.jsonl", "lang=en", "max_articles=2", server=server,
+    result = crawl(server.base, tmp_path / "out.jsonl", "lang=en", "max_articles=1", server=server,
                    settings={PROJECT_POLITENESS: True})
     assert_exit(result, 0)
     assert_accounted(result)
