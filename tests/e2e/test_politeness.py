@@ -119,6 +119,18 @@ def test_the_project_defaults_slow_down_with_a_slow_site(tmp_path: Path, served:
     assert statistics.median(settled) >= wanted * 2 / 3, settled  # without AutoThrottle: about DOWNLOAD_DELAY
 
 
+def test_the_project_per_host_cap_holds_with_the_delays_off(tmp_path: Path, served: list[Server]) -> None:
+    """A user who turns the delays off (as for a local copy) keeps the project's per-host cap: with
+    AutoThrottle on its own delay keeps requests near one at a time, so the cap shows only without it."""
+    server = site(tmp_path, {"*": "slow:0.5"})
+    served.append(server)
+    result = crawl(server.base, tmp_path / "out.jsonl", "lang=en", server=server, settings={
+        PROJECT_POLITENESS: True, "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False"})
+    assert_exit(result, 0)
+    assert_accounted(result)
+    assert max(r["inflight"] for r in result.requests) == PER_HOST
+
+
 @pytest.mark.parametrize("delay", [0.2, 0.0])
 def test_a_users_cap_and_delay_hold_on_every_path(tmp_path: Path, served: list[Server], delay: float) -> None:
     """CONCURRENT_REQUESTS_PER_DOMAIN=3 and DOWNLOAD_DELAY=0.2 or 0 (AutoThrottle off; without a delay
