@@ -179,6 +179,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Records between fsyncs of the output (and state commits); recovery covers the rest after a crash.")),
     Setting("ARABTODAY_REPORT_PATH", None, "path", optional=True, doc=(
         "Where the run report goes; default: next to the first output file (`<output>.report.json`).")),
+    # -- raw pages kept (arabtoday.archive.warc)
+    Setting("ARABTODAY_WARC_DIR", None, "path", optional=True, doc=(
+        "Directory where every HTTP exchange of the crawl is kept as WARC `request` and `response` records "
+        "(`*.warc.gz`, one gzip member per record); each record's `warc_file` and `warc_record_id` name its "
+        "page there. Unset: no WARC.")),
+    Setting("ARABTODAY_WARC_MAX_BYTES", 1024 * MIB, "int", minimum=64 * 1024, doc=(
+        "A WARC file is closed and the next one started once it holds this many bytes (compressed).")),
     Setting("ARABTODAY_FALLBACK_ALARM_RATIO", 0.5, "float", minimum=0, maximum=1, doc=(
         "Layout-change alarm when more than this share of article pages needed the fallback extractor.")),
     Setting("ARABTODAY_FALLBACK_ALARM_MIN_PAGES", 5, "int", minimum=0, doc="…and at least this many were parsed."),

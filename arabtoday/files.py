@@ -97,6 +97,9 @@ def unwritable(settings: Any) -> list[str]:
     for name, what in (("ARABTODAY_REPORT_PATH", "report"), ("LOG_FILE", "log")):
         if settings.get(name):
             targets.append((what, str(settings.get(name)), Path(str(settings.get(name)))))
+    if settings.get("ARABTODAY_WARC_DIR"):
+        warc = str(settings.get("ARABTODAY_WARC_DIR"))
+        targets.append(("WARC directory", warc, Path(warc) / PROBE_NAME))
     if settings.get("JOBDIR"):
         targets.append(("job directory", str(settings.get("JOBDIR")), Path(str(settings.get("JOBDIR"))) / PROBE_NAME))
     if settings.getbool("HTTPCACHE_ENABLED"):

@@ -11,3 +11,6 @@ LISTING_PAGE = "listing_page"  # the number of a listing page (2, 3…): paginat
 STREAM_CAP = "stream_cap"  # bytes of the response to read before stopping the download (sitemaps)
 SAME_ACCOUNT = "same_account"  # continues an article already requested (AMP copy -> its article): not a new find
 RECHECK = "recheck"  # asks again for an article no sitemap lists any more: is it still served? (state/history)
+CAPTURED_AT = "captured_at"  # when the page was captured, ISO 8601 UTC: the fetch time, or an archive's timestamp
+ORIGIN = "origin"  # live, wayback, commoncrawl: where the page was read (schema.ORIGINS)
+WARC_RECORD = "warc_record"  # (file name, WARC-Record-ID) of the response record that holds the page as fetched

@@ -29,6 +29,9 @@ Downloader middlewares (``DOWNLOADER_MIDDLEWARES``), on every request and answer
   than ``CONCURRENT_REQUESTS_PER_DOMAIN`` requests of this crawler at a time, whatever
   path a request took (discovery, the frontier, a retry, a redirect, robots.txt, the
   shared queue of distributed mode).
+- :class:`WarcCapture` (960, nearer still: the answer as the server sent it): each
+  response's capture time, and with ``ARABTODAY_WARC_DIR`` the WARC of every
+  exchange and the record id of each response (:mod:`arabtoday.archive.warc`).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from scrapy.http import Response
 from twisted.internet.error import ConnectionRefusedError as TxConnectionRefusedError
 from twisted.internet.error import DNSLookupError
 
+from arabtoday.archive.warc import WarcCapture  # noqa: F401  (named here in DOWNLOADER_MIDDLEWARES)
 from arabtoday.discovery.frontier import Frontier
 from arabtoday.meta import ARTICLE_ID, LASTMOD, LISTING_PAGE, SAME_ACCOUNT, SOURCE
 from arabtoday.params import params_of

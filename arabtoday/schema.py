@@ -49,6 +49,10 @@ LIVE, SUPERSEDED, REMOVED = "live", "superseded", "removed"
 STATUSES = (LIVE, SUPERSEDED, REMOVED)
 ALL_LINES = frozenset(STATUSES)
 REMOVED_REASONS = ("http_404", "http_410", "gone_from_sitemaps")
+# Where the page a record was read from came from: the site itself, or an archive's capture of it.
+LIVE_ORIGIN, WAYBACK, COMMONCRAWL = "live", "wayback", "commoncrawl"
+ORIGINS = (LIVE_ORIGIN, WAYBACK, COMMONCRAWL)
+WARC_RECORD_ID_PATTERN = r"^<urn:uuid:[0-9a-f-]{36}>$"
 
 
 class _NoDefault:
@@ -159,6 +163,17 @@ FIELDS: tuple[Field, ...] = (
           "records written before it was recorded)", default="", copied=True),
     Field("crawled_at", TIMESTAMP, "when the page was fetched (for a `superseded` or `removed` line: when that "
           "was found)", required_in=ALL_LINES),
+    Field("origin", STRING, "where the page was read: `live` (the site), `wayback` (a capture of the Wayback "
+          "Machine), `commoncrawl` (a record of a Common Crawl archive)", constraints={"enum": list(ORIGINS)},
+          label="`live`/`wayback`/`commoncrawl`", default=LIVE_ORIGIN, copied=True),
+    Field("captured_at", TIMESTAMP, "when the page was captured: the fetch time for `live`, the archive's "
+          "timestamp otherwise (null in records written before it was recorded)", nullable=True, default=None,
+          copied=True),
+    Field("warc_file", STRING, "the WARC file holding the page as fetched, its name inside "
+          "`ARABTODAY_WARC_DIR` (null without one)", nullable=True, default=None, copied=True),
+    Field("warc_record_id", STRING, "the `WARC-Record-ID` of that file's `response` record for the page (null "
+          "without a WARC directory)", nullable=True, default=None, constraints={"pattern": WARC_RECORD_ID_PATTERN},
+          copied=True),
     Field("copies", STRING_LIST, "ids of the articles found to republish this one (as known when the line was "
           "written; `arabtoday export` gathers them all)", default=[]),
     Field("duplicate_of", STRING, "the original (published first; the lower id breaks ties): on a `superseded` "
@@ -175,6 +190,8 @@ FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 # The article's place in the dataset's history: set by the pipelines against the state (what earlier
 # lines said), never read off a page.
 HISTORY_FIELDS: tuple[str, ...] = ("status", "revision", "previous_hash", "copies", "removed_at", "removed_reason")
+# Where and when the page was fetched, and where its bytes are kept: set from the fetch, never read off a page.
+PROVENANCE_FIELDS: tuple[str, ...] = ("origin", "captured_at", "warc_file", "warc_record_id")
 EXPORT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS)
 TIMESTAMP_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is TIMESTAMP)
 DEFAULTS: dict[str, Any] = {f.name: f.default for f in FIELDS if f.default is not NO_DEFAULT}

@@ -54,6 +54,8 @@ DOWNLOADER_MIDDLEWARES = {
     "arabtoday.middlewares.TruncationMiddleware": 560,
     # nearest the download: the site's concurrency limit holds for every request, whatever its path
     "arabtoday.middlewares.PolitenessMiddleware": 950,
+    # nearer still: every answer as the server sent it (before decompression, redirects, retries) to the WARC
+    "arabtoday.middlewares.WarcCapture": 960,
 }
 # What the spider yields: the incremental skip (once per article and run; nothing unchanged since the last
 # run), then the frontier, nearest the engine, which holds an output while the scheduler is full.

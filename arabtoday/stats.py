@@ -73,6 +73,10 @@ class Stat:
     REQUEUED = "arabtoday/distributed/requests_requeued"
     TAKEN_OVER = "arabtoday/distributed/claims_taken_over"
     # -- errors outside the article buckets (any of them makes the exit status non-zero)
+    WARC_RECORDS = "arabtoday/warc/records"  # WARC request and response records written
+    WARC_FILES = "arabtoday/warc/files"  # WARC files started (a warcinfo record each)
+    WARC_BYTES = "arabtoday/warc/bytes"  # compressed bytes written to them
+
     ERRORS = "arabtoday/errors/"
     ERROR = "arabtoday/errors/{kind}"
     SOURCE_ERROR = "arabtoday/errors/source/{kind}"  # a sitemap, feed or listing

@@ -204,7 +204,8 @@ def clean(raw: RawArticle, crawled_at: datetime | None = None) -> Article:
     """The SPEC record for a raw article. Pure: same input, same record (but ``crawled_at``)."""
     blocks, dateline, source = body_blocks(raw)
     body = "\n\n".join(blocks)
-    return Article(
+    fetched = iso(crawled_at or datetime.now(timezone.utc))
+    record = Article(
         **copied_fields(raw),  # url, lang, dates, image_url, extractor(_version): as the page object read them
         id=raw.id,
         section=normalize(raw.section) or None,
@@ -217,5 +218,8 @@ def clean(raw: RawArticle, crawled_at: datetime | None = None) -> Article:
         tags=[t for t in (normalize(t) for t in raw.tags) if t],
         word_count=word_count(body),
         content_hash=content_hash(body) if body else "",
-        crawled_at=iso(crawled_at or datetime.now(timezone.utc)),
+        crawled_at=fetched,
     )
+    if record.captured_at is None:  # a live fetch: captured when fetched
+        record.captured_at = fetched
+    return record

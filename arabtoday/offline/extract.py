@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 PARSE_ERROR = "parse"
 PIPELINE_ERROR = "pipeline"
 MESSAGE_LIMIT = 300  # characters of an exception's text shown on the one line
+OK_STATUS, REDIRECT_STATUS = 200, 300  # the answers the crawl parses: 2xx
 
 
 class PipelinesCannotStart(Exception):
@@ -56,19 +57,27 @@ def _parse(page: SavedPage, path: str, stats: DictStats) -> RawArticle | None:
     from arabtoday.extraction.api import NotAnArticle, decode_html, parse_page
 
     url = page.url or (Path(path).resolve().as_uri() if path != STDIN else "stdin:")
+    if page.status is not None and not OK_STATUS <= page.status < REDIRECT_STATUS:
+        # a redirect, an error answer, a retry's failure: what the crawl would never parse as an article
+        stats.inc_value(Stat.SKIPPED.format(reason=f"http_{page.status}"))
+        return None
     try:
         decoded = decode_html(page.body, page.content_type)
         if decoded.corrected:
             stats.inc_value(Stat.CHARSET_CORRECTED)
-        return parse_page(restore_archived_page(decoded.text), url)
+        raw = parse_page(restore_archived_page(decoded.text), url)
     except NotAnArticle as exc:
         stats.inc_value(Stat.SKIPPED.format(reason="not_article"))
         hint = "" if page.url else " (give its address with --url)"
         print(f"{page.label}: skipped, not an article: {exc}{hint}", file=sys.stderr)
+        return None
     except Exception as exc:  # whatever one page raises must not end the run: counted, shown, logged
         logger.debug("%s: extraction failed", page.label, exc_info=True)
         _report(stats, Problem(page.label, PARSE_ERROR, f"cannot be parsed: {describe(exc)}"))
-    return None
+        return None
+    # where the page was captured (a WARC record): the record says so, as the crawl's did
+    raw.captured_at, raw.warc_file, raw.warc_record_id = page.captured_at, page.warc_file, page.warc_record_id
+    return raw
 
 
 class _PageFeed:

@@ -31,6 +31,8 @@ import filetype
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeadersParser, StatusAndHeadersParserException
 
+from arabtoday.cleaning.dates import iso, parse_iso
+
 STDIN = "-"
 STDIN_LABEL = "<stdin>"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -72,6 +74,11 @@ class SavedPage:
     body: bytes
     url: str | None
     content_type: str | None = None
+    status: int | None = None  # the HTTP status a WARC response record gives (None: a saved file)
+    # Provenance, from a WARC record: when it was captured (WARC-Date), the file's name and the record's id.
+    captured_at: str | None = None
+    warc_file: str | None = None
+    warc_record_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -450,7 +457,7 @@ def _record_items(reader: _Reader, record: _Record, label: str, max_size: int) -
         return
     if not _wanted(record):
         return
-    yield from _page_from_record(record, block, where, target, max_size, whole=keep_all)
+    yield from _page_from_record(record, block, where, target, max_size, whole=keep_all, label=label)
 
 
 def _read_block(reader: _Reader, length: int, keep: int, max_size: int) -> tuple[bytes, tuple[str, str] | None]:
@@ -481,7 +488,7 @@ def _read_block(reader: _Reader, length: int, keep: int, max_size: int) -> tuple
 
 
 def _page_from_record(record: _Record, block: bytes, where: str, target: str, max_size: int, *,
-                      whole: bool) -> Iterator[Item]:
+                      whole: bool, label: str) -> Iterator[Item]:
     """The HTML page in a framed record's block (warcio reads its HTTP head and undoes its encodings)."""
     stream = io.BytesIO(block)
     try:
@@ -501,4 +508,14 @@ def _page_from_record(record: _Record, block: bytes, where: str, target: str, ma
     if len(body) > max_size:
         yield Problem(where, OVERSIZED, f"payload larger than {max_size} bytes (DOWNLOAD_MAXSIZE), skipped")
         return
-    yield SavedPage(where, body, original_url(target) if target else None, ctype)
+    code = http.get_statuscode() if http else None
+    yield SavedPage(where, body, original_url(target) if target else None, ctype,
+                    status=int(code) if code and code.isdigit() else None,
+                    captured_at=_captured_at(record.headers.get("warc-date")), warc_file=Path(label).name,
+                    warc_record_id=record.headers.get("warc-record-id"))
+
+
+def _captured_at(warc_date: str | None) -> str | None:
+    """A record's ``WARC-Date`` as the record fields write times (seconds, UTC)."""
+    when = parse_iso(warc_date)
+    return iso(when) if when else None

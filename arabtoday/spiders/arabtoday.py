@@ -35,6 +35,7 @@ from scrapy.http import Response
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
+from arabtoday.archive.warc import provenance
 from arabtoday.cleaning.dates import iso
 from arabtoday.discovery.feeds import iter_feed
 from arabtoday.discovery.listings import ListingPage
@@ -357,6 +358,8 @@ class ArabTodaySpider(Spider):
             return
         raw.lastmod = response.meta.get(LASTMOD)
         raw.requested_id = response.meta.get(ARTICLE_ID)
+        for name, value in provenance(response.meta).items():
+            setattr(raw, name, value)
         yield raw
         if not self._has_window():
             # the article's own links (ticker, more news) find what listings no longer show
