@@ -1,6 +1,6 @@
 """The helper command ``arabtoday`` (or ``python -m arabtoday``): argument parsing only.
 
-    extract PATH... [--url URL]            saved pages (.html, .gz, WARC, - for stdin) -> JSON Lines on stdout
+    extract PATH... [--url URL] [--jobs N] saved pages (.html, .gz, WARC, - for stdin) -> JSON Lines on stdout
     report FILE.report.json [--html OUT]   print a run report (or write it as one HTML page)
     merge OUT FILE... [--history]          merge outputs into one file, one row per story
     export INPUT.jsonl... --out DIR [--history]  dataset files (Parquet, a ``datasets`` folder)
@@ -42,14 +42,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from arabtoday.offline.extract import extract_command
+    from arabtoday.offline.extract import default_jobs, extract_command
 
     paths = [str(p) for p in args.paths]
     if args.url and len(paths) != 1:
         return usage("extract: --url names the address of one page; give exactly one PATH with it")
     if paths.count(STDIN) > 1:
         return usage("extract: - (stdin) can be given once")
-    return extract_command(paths, args.url)
+    if args.jobs is not None and args.jobs < 1:
+        return usage(f"extract: --jobs {args.jobs}: expected a whole number of at least 1")
+    return extract_command(paths, args.url, args.jobs or default_jobs())
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -102,6 +104,8 @@ def _add_extract(sub: Any) -> None:
                          "page on stdin")
     ex.add_argument("--url", help="the address the page was saved from, a Wayback Machine address included "
                                   "(default: the page's canonical link); needs exactly one PATH")
+    ex.add_argument("--jobs", "-j", type=int, metavar="N",
+                    help="processes parsing pages (default: every core); the output's order does not change")
     ex.set_defaults(func=cmd_extract)
 
 

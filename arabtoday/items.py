@@ -43,6 +43,8 @@ _INTERNAL: tuple[_Spec, ...] = (
     ("requested_id", str | None, field(default=None, compare=False)),
     # lines written right after the record: the copies this article turns out to be the original of
     ("events", list[Any], field(default_factory=list, compare=False)),
+    # its MinHash fingerprint, when computed ahead in another process (``arabtoday extract --jobs``)
+    ("fingerprint", Any, field(default=None, repr=False, compare=False)),
 )
 INTERNAL_FIELDS: tuple[str, ...] = tuple(name for name, _, _ in _INTERNAL)
 
@@ -60,6 +62,8 @@ _PAGE_ONLY: tuple[_Spec, ...] = (
     ("fallback_fields", list[str], field(default_factory=list)),  # filled from metadata, not selectors
     ("lastmod", str | None, field(default=None)),  # what the sitemap said, for the incremental state
     ("requested_id", str | None, field(default=None)),  # the id the request was made for
+    # ``clean(self)``, when it was computed ahead in another process (``arabtoday extract --jobs``)
+    ("cleaned", Any, field(default=None, repr=False, compare=False)),
 )
 
 

@@ -119,7 +119,8 @@ class BoilerplatePipeline(Stage):
             self.stats.inc_value(Stat.FALLBACK_PAGES)
         for field in item.fallback_fields:
             self.stats.inc_value(Stat.FALLBACK_FIELD.format(field=field))
-        article = clean(item)
+        # cleaning is pure: done ahead by a worker process (extract --jobs), or here
+        article = item.cleaned if item.cleaned is not None else clean(item)
         article.lastmod = item.lastmod
         article.requested_id = item.requested_id
         return article
@@ -261,7 +262,7 @@ class ContentDedupPipeline(Stage):
 
     def decide(self, item: Article) -> Article | Superseded:
         store = self.store
-        fp = store.fingerprinter.fingerprint(item.lang, item.body, item.content_hash)
+        fp = item.fingerprint or store.fingerprinter.fingerprint(item.lang, item.body, item.content_hash)
         match = store.claim_index(item.id, fp, item.published_at, item.url)
         if match is not None and match.relation == COPY_OF:
             if self.emit_duplicates:

@@ -14,7 +14,8 @@ writer), rotated once a file holds ``ARABTODAY_WARC_MAX_BYTES``. Each record
 is written whole and flushed before the response goes on, so a SIGKILL leaves
 every file readable up to its last whole record, and a rerun starts a new file.
 A write that fails (a full disk) stops the run like any unwritable output: one
-ERROR line, ``arabtoday/errors/output``, exit status 4.
+ERROR line, ``arabtoday/errors/output``, exit status 4; what it wrote of its
+record is cut off again, so the file ends on a whole record.
 
 Whatever the directory, every live response gets its capture time
 (``meta[CAPTURED_AT]``); with a directory, also the file and ``WARC-Record-ID``
@@ -28,6 +29,8 @@ middleware keeps the record id in our hands for the provenance fields.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import http
 import io
 import logging
@@ -133,8 +136,13 @@ class WarcWriter:
         if self.file is None:
             self._open()
         assert self.file is not None
-        self.file.write(data)
-        self.file.flush()  # whole records reach the kernel: a SIGKILL cannot tear what is written
+        whole = self.file.tell()
+        try:
+            _write_all(self.file, data)
+        except OSError:
+            with contextlib.suppress(OSError):  # a torn record is cut off: the file ends on a whole one
+                os.ftruncate(self.file.fileno(), whole)
+            raise
         self.records += records
         self.bytes += len(data)
         if self.file.tell() >= self.max_bytes:
@@ -146,20 +154,30 @@ class WarcWriter:
         self.serial += 1
         self.name = file_name(self.started, self.serial)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.file = (self.directory / self.name).open("xb")
+        self.file = (self.directory / self.name).open("xb", buffering=0)
         buffer = io.BytesIO()
         writer = WARCWriter(buffer, gzip=True, warc_version="1.1")
         writer.write_record(writer.create_warcinfo_record(self.name, self.info))
-        self.file.write(buffer.getvalue())
-        self.file.flush()
+        _write_all(self.file, buffer.getvalue())
         self.records += 1
         self.bytes += len(buffer.getvalue())
 
     def close(self) -> None:
         if self.file is not None:
             file, self.file = self.file, None
-            os.fsync(file.fileno())
-            file.close()
+            with file:
+                os.fsync(file.fileno())
+
+
+def _write_all(file: IO[bytes], data: bytes) -> None:
+    """Write ``data`` straight to the file (unbuffered: nothing is left in this process for a SIGKILL to
+    lose, or for a later close to add after a failure); OSError when the disk refuses any of it."""
+    view = memoryview(data)
+    while view:
+        written = file.write(view)
+        if not written:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
 
 
 class WarcCapture:

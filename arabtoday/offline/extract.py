@@ -10,9 +10,13 @@ stderr, one line each, and counted; they never stop the others.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import sys
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +25,7 @@ from arabtoday.offline.saved import STDIN, Problem, SavedPage, read_input, resto
 from arabtoday.stats import Stat
 
 if TYPE_CHECKING:
+    from arabtoday.dedup.fingerprints import Fingerprinter
     from arabtoday.items import RawArticle
     from arabtoday.offline.runner import DictStats
 
@@ -30,6 +35,10 @@ PARSE_ERROR = "parse"
 PIPELINE_ERROR = "pipeline"
 MESSAGE_LIMIT = 300  # characters of an exception's text shown on the one line
 OK_STATUS, REDIRECT_STATUS = 200, 300  # the answers the crawl parses: 2xx
+BATCH_PAGES = 16  # pages a worker parses per task: large enough that handing them over costs little
+AHEAD = 4  # batches per worker in flight: the workers never wait for the reader, memory stays bounded
+# Workers start as copies of this process (its imports done once); "spawn" where fork is unavailable.
+POOL_START = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 class PipelinesCannotStart(Exception):
@@ -52,56 +61,147 @@ def _report(stats: DictStats, problem: Problem) -> None:
     print(f"{problem.label}: {problem.message}", file=sys.stderr)
 
 
-def _parse(page: SavedPage, path: str, stats: DictStats) -> RawArticle | None:
-    """The page's article, or None (reported and counted) when it is not one or cannot be parsed."""
+@dataclass(slots=True)
+class Parsed:
+    """What parsing one saved page gave: its article or nothing, the counts and the line to show.
+
+    Pure data (no stats object, no output), so that a page can be parsed in another process and
+    the result applied here in input order: one process or many, the same lines and counts."""
+
+    label: str
+    raw: RawArticle | None = None
+    counted: list[str] = field(default_factory=list)
+    notice: str | None = None  # a line for stderr
+    problem: Problem | None = None  # an error (counted by kind, shown)
+
+
+def parse_saved(page: SavedPage, path: str) -> Parsed:
+    """The page's article, or why there is none (not an article, not a 2xx answer, cannot be parsed)."""
     from arabtoday.extraction.api import NotAnArticle, decode_html, parse_page
 
+    done = Parsed(page.label)
     url = page.url or (Path(path).resolve().as_uri() if path != STDIN else "stdin:")
     if page.status is not None and not OK_STATUS <= page.status < REDIRECT_STATUS:
         # a redirect, an error answer, a retry's failure: what the crawl would never parse as an article
-        stats.inc_value(Stat.SKIPPED.format(reason=f"http_{page.status}"))
-        return None
+        done.counted.append(Stat.SKIPPED.format(reason=f"http_{page.status}"))
+        return done
     try:
         decoded = decode_html(page.body, page.content_type)
         if decoded.corrected:
-            stats.inc_value(Stat.CHARSET_CORRECTED)
+            done.counted.append(Stat.CHARSET_CORRECTED)
         raw = parse_page(restore_archived_page(decoded.text), url)
     except NotAnArticle as exc:
-        stats.inc_value(Stat.SKIPPED.format(reason="not_article"))
+        done.counted.append(Stat.SKIPPED.format(reason="not_article"))
         hint = "" if page.url else " (give its address with --url)"
-        print(f"{page.label}: skipped, not an article: {exc}{hint}", file=sys.stderr)
-        return None
+        done.notice = f"{page.label}: skipped, not an article: {exc}{hint}"
+        return done
     except Exception as exc:  # whatever one page raises must not end the run: counted, shown, logged
         logger.debug("%s: extraction failed", page.label, exc_info=True)
-        _report(stats, Problem(page.label, PARSE_ERROR, f"cannot be parsed: {describe(exc)}"))
-        return None
-    # where the page was captured (a WARC record): the record says so, as the crawl's did
-    raw.captured_at, raw.warc_file, raw.warc_record_id = page.captured_at, page.warc_file, page.warc_record_id
-    return raw
+        done.problem = Problem(page.label, PARSE_ERROR, f"cannot be parsed: {describe(exc)}")
+        return done
+    # where and when the page was captured, as the crawl's record says it
+    raw.origin, raw.captured_at = page.origin, page.captured_at
+    raw.warc_file, raw.warc_record_id = page.warc_file, page.warc_record_id
+    done.raw = raw
+    return done
+
+
+Entry = tuple[SavedPage, str] | Problem  # a page and the input it came from, or an input's problem
+
+
+_worker_fingerprinter: Fingerprinter | None = None
+
+
+def _start_worker(threshold: float, permutations: int) -> None:
+    """A pool worker's start: the fingerprinter of the main process's state (same parameters)."""
+    from arabtoday.dedup.fingerprints import Fingerprinter
+
+    global _worker_fingerprinter  # noqa: PLW0603  (one per worker process, made once)
+    _worker_fingerprinter = Fingerprinter(threshold, permutations)
+
+
+def _parse_batch(batch: list[Entry]) -> list[Parsed | Problem]:
+    """A pool worker's task: the batch's pages parsed, its problems passed through, in order. Cleaning
+    and fingerprinting are pure, so the worker does them too (``RawArticle.cleaned``, with its
+    ``fingerprint``): the pipelines, in the main process, take what they would have computed."""
+    from arabtoday.cleaning.record import clean
+
+    done = [entry if isinstance(entry, Problem) else parse_saved(*entry) for entry in batch]
+    for result in done:
+        if isinstance(result, Parsed) and result.raw is not None:
+            article = result.raw.cleaned = clean(result.raw)
+            if _worker_fingerprinter is not None and article.body:
+                article.fingerprint = _worker_fingerprinter.fingerprint(article.lang, article.body,
+                                                                        article.content_hash)
+    return done
+
+
+def _batches(entries: Iterator[Entry], size: int) -> Iterator[list[Entry]]:
+    batch: list[Entry] = []
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _parsed_in_pool(entries: Iterator[Entry], jobs: int, settings: Any) -> Iterator[Parsed | Problem]:
+    """``_parse_batch`` over ``jobs`` processes, results in input order; at most ``AHEAD`` batches per
+    process in flight, so that memory stays bounded whatever the inputs' size."""
+    pending: deque[Future[list[Parsed | Problem]]] = deque()
+    context = multiprocessing.get_context(POOL_START)
+    start = (settings.getfloat("ARABTODAY_NEAR_DUP_THRESHOLD"), settings.getint("ARABTODAY_NEAR_DUP_PERMUTATIONS"))
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
+                             initargs=start) as pool:
+        for batch in _batches(entries, BATCH_PAGES):
+            pending.append(pool.submit(_parse_batch, batch))
+            if len(pending) >= jobs * AHEAD:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 class _PageFeed:
     """The pages of every input, remembering which one went into the pipelines last (for their errors)."""
 
-    def __init__(self, paths: list[str], url: str | None, stats: DictStats, max_size: int) -> None:
+    def __init__(self, paths: list[str], url: str | None, stats: DictStats, settings: Any, jobs: int = 1) -> None:
         self.current = ""
         self.count = 0  # pages handed to the pipelines
-        self._items = self._articles(paths, url, stats, max_size)
+        self._items = self._articles(paths, url, stats, settings, jobs)
 
     def __iter__(self) -> Iterator[RawArticle]:
         return self._items
 
-    def _articles(self, paths: list[str], url: str | None, stats: DictStats, max_size: int) -> Iterator[RawArticle]:
+    @staticmethod
+    def _entries(paths: list[str], url: str | None, max_size: int) -> Iterator[Entry]:
         for path in paths:
             for item in read_input(path, url, max_size):
-                if isinstance(item, Problem):
-                    _report(stats, item)
-                    continue
-                article = _parse(item, path, stats)
-                if article is not None:
-                    self.current = item.label
-                    self.count += 1
-                    yield article
+                yield item if isinstance(item, Problem) else (item, path)
+
+    def _articles(self, paths: list[str], url: str | None, stats: DictStats, settings: Any,
+                  jobs: int) -> Iterator[RawArticle]:
+        entries = self._entries(paths, url, _max_size(settings))
+        results = _parsed_in_pool(entries, jobs, settings) if jobs > 1 else map(_parse_one, entries)
+        for result in results:
+            if isinstance(result, Problem):
+                _report(stats, result)
+                continue
+            for key in result.counted:
+                stats.inc_value(key)
+            if result.notice:
+                print(result.notice, file=sys.stderr)
+            if result.problem is not None:
+                _report(stats, result.problem)
+            if result.raw is not None:
+                self.current = result.label
+                self.count += 1
+                yield result.raw
+
+
+def _parse_one(entry: Entry) -> Parsed | Problem:
+    return entry if isinstance(entry, Problem) else parse_saved(*entry)
 
 
 def _write_records(pages: _PageFeed, settings: Any, stats: DictStats) -> int:
@@ -137,8 +237,15 @@ def _write_records(pages: _PageFeed, settings: Any, stats: DictStats) -> int:
                                    "the next page (copies of earlier pages may not be recognised)"))
 
 
-def extract_command(paths: list[str], url: str | None) -> int:
-    """Extract ``paths`` to stdout; the exit status (0, or 1 when some input failed)."""
+def default_jobs() -> int:
+    """Every core this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def extract_command(paths: list[str], url: str | None, jobs: int = 1) -> int:
+    """Extract ``paths`` to stdout with ``jobs`` processes parsing; the exit status (0, or 1 when some
+    input failed). The lines come in input order whatever ``jobs``: pages are parsed in parallel, then
+    go through the pipelines (deduplication needs them all, in order) in this process."""
     from scrapy.utils.project import get_project_settings
 
     from arabtoday.offline.runner import DictStats
@@ -148,7 +255,7 @@ def extract_command(paths: list[str], url: str | None) -> int:
     settings = get_project_settings()
     stats = DictStats()
     try:
-        emitted = _write_records(_PageFeed(paths, url, stats, _max_size(settings)), settings, stats)
+        emitted = _write_records(_PageFeed(paths, url, stats, settings, jobs), settings, stats)
     except PipelinesCannotStart as exc:
         print(str(exc), file=sys.stderr)
         return ToolStatus.INPUT_FAILED

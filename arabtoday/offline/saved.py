@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import re
 import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,6 +34,7 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeadersParser, StatusAndHeadersParserException
 
 from arabtoday.cleaning.dates import iso, parse_iso
+from arabtoday.schema import LIVE_ORIGIN, WAYBACK
 
 STDIN = "-"
 STDIN_LABEL = "<stdin>"
@@ -75,7 +78,9 @@ class SavedPage:
     url: str | None
     content_type: str | None = None
     status: int | None = None  # the HTTP status a WARC response record gives (None: a saved file)
-    # Provenance, from a WARC record: when it was captured (WARC-Date), the file's name and the record's id.
+    # Provenance: where it was captured (an archive's address says so), when (an archive's timestamp, a
+    # WARC record's date, a saved file's modification time), and for a WARC record its file and id.
+    origin: str = LIVE_ORIGIN
     captured_at: str | None = None
     warc_file: str | None = None
     warc_record_id: str | None = None
@@ -109,6 +114,20 @@ _WAYBACK_TOOLBAR = re.compile(r"<!-- BEGIN WAYBACK TOOLBAR INSERT -->.*?<!-- END
                               re.DOTALL)
 _SCHEME_SLASHES = re.compile(r"^(https?):/*", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+WAYBACK_STAMP_DIGITS = 14  # YYYYMMDDhhmmss
+
+
+def capture_of(url: str | None, when: str | None) -> tuple[str, str | None]:
+    """(origin, captured_at) of a page saved from ``url`` at ``when``: a Wayback Machine address
+    names its own capture time (``/web/20171015064916id_/…``), which wins."""
+    m = _WAYBACK_ADDRESS.match(url.strip()) if url else None
+    if m is None:
+        return LIVE_ORIGIN, when
+    stamp = (m["ts"] + "0" * WAYBACK_STAMP_DIGITS)[:WAYBACK_STAMP_DIGITS]  # a shorter stamp means its start
+    try:
+        return WAYBACK, iso(datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc))
+    except ValueError:
+        return WAYBACK, when
 
 
 def original_url(url: str) -> str:
@@ -342,7 +361,16 @@ def _read_stream(raw: BinaryIO, label: str, url: str | None, max_size: int) -> I
     elif (why := describe_non_html(data := reader.read(size))) is not None:
         yield Problem(label, EMPTY if why == "empty file" else NOT_HTML, f"skipped, {why}")
     else:
-        yield SavedPage(label, data, original_url(url) if url else None)
+        origin, captured = capture_of(url, _modified(raw))
+        yield SavedPage(label, data, original_url(url) if url else None, origin=origin, captured_at=captured)
+
+
+def _modified(raw: BinaryIO) -> str | None:
+    """When a saved file was last written (its capture, as far as anyone knows); None for a pipe."""
+    try:
+        return iso(datetime.fromtimestamp(os.fstat(raw.fileno()).st_mtime, timezone.utc))
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
 
 
 # --------------------------------------------------------------------------- WARC
@@ -509,9 +537,10 @@ def _page_from_record(record: _Record, block: bytes, where: str, target: str, ma
         yield Problem(where, OVERSIZED, f"payload larger than {max_size} bytes (DOWNLOAD_MAXSIZE), skipped")
         return
     code = http.get_statuscode() if http else None
+    origin, captured = capture_of(target, _captured_at(record.headers.get("warc-date")))
     yield SavedPage(where, body, original_url(target) if target else None, ctype,
-                    status=int(code) if code and code.isdigit() else None,
-                    captured_at=_captured_at(record.headers.get("warc-date")), warc_file=Path(label).name,
+                    status=int(code) if code and code.isdigit() else None, origin=origin,
+                    captured_at=captured, warc_file=Path(label).name,
                     warc_record_id=record.headers.get("warc-record-id"))
 
 

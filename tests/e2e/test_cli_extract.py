@@ -234,6 +234,7 @@ def test_stdin_page_with_url(tmp_path: Path) -> None:
 
 TIMESTAMP = "20171015064916"
 ARCHIVE = f"https://web.archive.org/web/{TIMESTAMP}"
+WAYBACK_CAPTURED = "2017-10-15T06:49:16Z"  # TIMESTAMP as the record writes a time
 
 WAYBACK_HEAD = (
     '<script src="//archive.org/includes/athena.js" type="text/javascript"></script>\n'
@@ -290,6 +291,7 @@ def test_wayback_address_as_url_option(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     [record] = records(result.stdout)
     assert record == {**record, **EXPECTED["en-104257"]}
+    assert (record["origin"], record["captured_at"]) == ("wayback", WAYBACK_CAPTURED)
 
 
 def test_wayback_target_uri_in_a_warc(tmp_path: Path) -> None:
@@ -300,6 +302,17 @@ def test_wayback_target_uri_in_a_warc(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     [record] = records(result.stdout)
     assert record == {**record, **EXPECTED["en-104257"]}
+    # the archive's capture time, not the WARC record's (when the archive was fetched); the file and record named
+    assert (record["origin"], record["captured_at"]) == ("wayback", WAYBACK_CAPTURED)
+    assert record["warc_file"] == "wayback.warc.gz" and record["warc_record_id"].startswith("<urn:uuid:")
+
+
+def test_a_saved_page_was_captured_when_it_was_saved(tmp_path: Path) -> None:
+    path = tmp_path / "a.html"
+    path.write_bytes(page(RAQA))
+    os.utime(path, (1_500_000_000, 1_500_000_000))
+    [record] = records(run(str(path)).stdout)
+    assert (record["origin"], record["captured_at"], record["warc_file"]) == ("live", "2017-07-14T02:40:00Z", None)
 
 
 FAULTY_SETTINGS = '''
@@ -383,3 +396,28 @@ def test_extract_command_goes_on_after_a_deep_page(tmp_path: Path) -> None:
     assert "RecursionError" not in result.stderr, result.stderr[-2000:]
     titles = [json.loads(line)["title"] for line in result.stdout.splitlines()]
     assert EXPECTED["en-103907"]["title"] in titles
+
+
+def test_jobs_change_nothing_but_the_speed(tmp_path: Path) -> None:
+    """Pages parsed by several processes: the same lines in the same order, the same messages and counts
+    (a missing file, one that is not a page, a copy, a listing) as one process gives."""
+    files = [str(tmp_path / "missing.html")]
+    for n, rel in enumerate((RAQA, "en/sports/104399/five-companies-hit-as-the-football-federation-cancelled-a-"
+                             "trade-deal-update", "en/politics", UAE, SPORTS) * 7):
+        path = tmp_path / f"{n:02d}.html"
+        path.write_bytes(page(rel))
+        files.append(str(path))
+    (tmp_path / "binary.html").write_bytes(bytes(range(256)) * 10)
+    files.append(str(tmp_path / "binary.html"))
+    one, three = run("--jobs", "1", *files), run("--jobs", "3", *files)
+    assert one.returncode == three.returncode == 1  # the missing file
+    strip = [{**r, "crawled_at": None} for r in records(one.stdout)]
+    assert strip == [{**r, "crawled_at": None} for r in records(three.stdout)]
+    assert [r["id"] for r in records(one.stdout) if r["status"] == "live"] == ["en-104257", "en-104399", "en-103907",
+                                                                              "en-104306"]
+    assert one.stderr == three.stderr and "skipped/not_article 7" in one.stderr
+
+
+def test_jobs_must_be_at_least_one(tmp_path: Path) -> None:
+    result = run("--jobs", "0", str(tmp_path / "a.html"))
+    assert result.returncode == 2 and "--jobs 0" in result.stderr

@@ -50,7 +50,7 @@ def test_schema_command_prints_the_json_schema_and_the_markdown_table() -> None:
 def test_article_exports_exactly_the_schema_fields_in_order() -> None:
     fields = dataclasses.fields(Article)
     assert tuple(f.name for f in fields if f.name not in INTERNAL_FIELDS) == EXPORT_FIELDS
-    assert set(INTERNAL_FIELDS) == {"lastmod", "change", "requested_id", "events"}
+    assert set(INTERNAL_FIELDS) == {"lastmod", "change", "requested_id", "events", "fingerprint"}
     for f in fields:
         if f.name in schema.FIELDS_BY_NAME:
             assert f.type == schema.FIELDS_BY_NAME[f.name].annotation, f.name
