@@ -186,6 +186,20 @@ SETTINGS: tuple[Setting, ...] = (
         "page there. Unset: no WARC.")),
     Setting("ARABTODAY_WARC_MAX_BYTES", 1024 * MIB, "int", minimum=64 * 1024, doc=(
         "A WARC file is closed and the next one started once it holds this many bytes (compressed).")),
+    # -- backfill from web archives (-a backfill=wayback|commoncrawl)
+    Setting("ARABTODAY_WAYBACK_URL", "https://web.archive.org", "url", check=_base_url, doc=(
+        "The Wayback Machine, or a mirror that speaks its CDX API (`/cdx/search/cdx`) and serves raw captures "
+        "(`/web/<timestamp>id_/<address>`): read by `-a backfill=wayback`.")),
+    Setting("ARABTODAY_COMMONCRAWL_INDEX_URL", "https://index.commoncrawl.org", "url", check=_base_url, doc=(
+        "Common Crawl's index server (`/collinfo.json` and each crawl's `cdx-api`), or a mirror: read by "
+        "`-a backfill=commoncrawl`.")),
+    Setting("ARABTODAY_COMMONCRAWL_DATA_URL", "https://data.commoncrawl.org", "url", check=_base_url, doc=(
+        "Where Common Crawl's WARC files are fetched from, by byte range (`filename`, `offset`, `length`).")),
+    Setting("ARABTODAY_CDX_PAGE_SIZE", 1000, "int", minimum=1, maximum=100_000, doc=(
+        "Captures asked of an archive index per request (`limit`); the next page follows its `resumeKey`.")),
+    Setting("ARABTODAY_CDX_MAX_PAGES", 10_000, "int", minimum=1, doc=(
+        "Pages of an archive index read per edition (and per crawl for Common Crawl); beyond it the rest is "
+        "ignored and counted (`arabtoday/bounds/index_pages`).")),
     Setting("ARABTODAY_FALLBACK_ALARM_RATIO", 0.5, "float", minimum=0, maximum=1, doc=(
         "Layout-change alarm when more than this share of article pages needed the fallback extractor.")),
     Setting("ARABTODAY_FALLBACK_ALARM_MIN_PAGES", 5, "int", minimum=0, doc="…and at least this many were parsed."),

@@ -14,3 +14,5 @@ RECHECK = "recheck"  # asks again for an article no sitemap lists any more: is i
 CAPTURED_AT = "captured_at"  # when the page was captured, ISO 8601 UTC: the fetch time, or an archive's timestamp
 ORIGIN = "origin"  # live, wayback, commoncrawl: where the page was read (schema.ORIGINS)
 WARC_RECORD = "warc_record"  # (file name, WARC-Record-ID) of the response record that holds the page as fetched
+ARCHIVED_URL = "archived_url"  # the site's own address of a page read from a web archive (the record's url)
+INDEX_PAGE = "index_page"  # the number of a page of an archive index (backfill), from 1: bounded by a setting

@@ -18,6 +18,9 @@ Downloader middlewares (``DOWNLOADER_MIDDLEWARES``), on every request and answer
   request before robots.txt and before it is sent: redirects and meta refreshes to
   another host or port, or to an address kind the crawler never requests, are
   refused, counted (``arabtoday/blocked/<why>``) and logged with both addresses.
+- :class:`ArchiveReplay` (580, backfill only): a web archive's answer made the site's
+  page it holds (its address, status and body); an archived redirect is dropped
+  (:mod:`arabtoday.archive.replay`).
 - :class:`BackoffRetryMiddleware` (550): Scrapy's retry with exponential backoff
   (``Retry-After`` honoured), and one retry only for DNS failures and refused
   connections, so that an unreachable site ends the run within a minute.
@@ -52,13 +55,15 @@ from scrapy.http import Response
 from twisted.internet.error import ConnectionRefusedError as TxConnectionRefusedError
 from twisted.internet.error import DNSLookupError
 
+from arabtoday.archive.replay import ArchiveReplay, endpoints  # noqa: F401  (ArchiveReplay: in DOWNLOADER_MIDDLEWARES)
 from arabtoday.archive.warc import WarcCapture  # noqa: F401  (named here in DOWNLOADER_MIDDLEWARES)
 from arabtoday.discovery.frontier import Frontier
-from arabtoday.meta import ARTICLE_ID, LASTMOD, LISTING_PAGE, SAME_ACCOUNT, SOURCE
+from arabtoday.meta import ARTICLE_ID, LASTMOD, LISTING_PAGE, ORIGIN, SAME_ACCOUNT, SOURCE
 from arabtoday.params import params_of
 from arabtoday.run.blocking import BlockedPage, BlockPageDetector
 from arabtoday.run.failures import Truncated, looks_cut
 from arabtoday.run.stopping import Interrupted, Stopping
+from arabtoday.schema import LIVE_ORIGIN
 from arabtoday.signals import LASTMOD_SEEN
 from arabtoday.site.scope import OutOfScope, Scope
 from arabtoday.state.extension import StateExtension
@@ -140,7 +145,8 @@ class IncrementalMiddleware:
         if requested is None and request.meta.get(SOURCE) in DISCOVERY_SOURCES:
             self.crawler.stats.inc_value(Stat.DISCOVERY_TOTAL)
         state = self.crawler.get_extension(StateExtension)
-        if state.persistent and self.incremental:  # without history there is nothing to skip
+        archived = request.meta.get(ORIGIN, LIVE_ORIGIN) != LIVE_ORIGIN  # an archive's text: the pipeline compares it
+        if state.persistent and self.incremental and not archived:  # without history there is nothing to skip
             try:
                 seen = state.store.get(article_id)
             except StateError:
@@ -189,7 +195,8 @@ class ScopeMiddleware:
         return mw
 
     def spider_opened(self) -> None:
-        self.scope = Scope.from_base_url(params_of(self.crawler).base_url)
+        params = params_of(self.crawler)
+        self.scope = Scope.from_base_url(params.base_url, endpoints(self.crawler.settings, params.backfill))
 
     def process_request(self, request: Request) -> None:
         if self.scope is None:
@@ -197,7 +204,9 @@ class ScopeMiddleware:
         why = self.scope.why_not(request.url)
         if why is None:
             # one download slot for the whole site, www. or not: Scrapy's delay and AutoThrottle apply per slot
-            request.meta.setdefault(DOWNLOAD_SLOT, self.scope.host)
+            # (an archive's host has its own: Scrapy's default slot, per host)
+            if self.scope.on_site(request.url):
+                request.meta.setdefault(DOWNLOAD_SLOT, self.scope.host)
             return
         self.crawler.stats.inc_value(Stat.BLOCKED.format(why=why))
         origin = (request.meta.get("redirect_urls") or [None])[-1]

@@ -7,6 +7,7 @@ that names the argument and what it accepts.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
@@ -14,6 +15,9 @@ from urllib.parse import urlsplit
 
 from arabtoday.cleaning.dates import parse_day
 from arabtoday.site.addresses import LANGS, SITE_URL
+
+BACKFILLS = ("wayback", "commoncrawl")  # the archives a crawl can read instead of the live site
+CRAWL_NAME = re.compile(r"^CC-MAIN-\d{4}-\d{2}$")  # a Common Crawl crawl, as collinfo.json names it
 
 
 class BadArgument(ValueError):
@@ -35,6 +39,13 @@ class CrawlParams:
     role: str = field(default="seed", metadata={
         "doc": "Distributed mode only: `seed` starts a new run (resets the shared queue) and discovers; "
                "`worker` only works through the shared queue."})
+    backfill: str | None = field(default=None, metadata={
+        "doc": "Read the site's article pages from a web archive instead of the live site: `wayback` (the "
+               "Wayback Machine, `ARABTODAY_WAYBACK_URL`) or `commoncrawl` (`ARABTODAY_COMMONCRAWL_INDEX_URL`). "
+               "`lang`, `since`, `until`, the state and every bound apply as in a live crawl."})
+    crawls: tuple[str, ...] = field(default=(), metadata={
+        "doc": "With `backfill=commoncrawl`: the crawls to read, comma-separated (`CC-MAIN-2017-43,CC-MAIN-2018-05`); "
+               "unset: every crawl whose time span meets `since`/`until`."})
 
     @property
     def langs(self) -> tuple[str, ...]:
@@ -77,6 +88,20 @@ class CrawlParams:
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
             raise BadArgument(f"base_url must be an http(s) address such as {SITE_URL} (got {base!r})")
         values["base_url"] = f"{parts.scheme}://{parts.netloc.lower()}{parts.path}"
+        if raw.get("backfill") not in (None, ""):
+            backfill = str(raw["backfill"]).strip().lower()
+            if backfill not in BACKFILLS:
+                raise BadArgument(f"backfill must be one of {', '.join(BACKFILLS)} (got {backfill!r})")
+            values["backfill"] = backfill
+        if raw.get("crawls") not in (None, ""):
+            crawls = tuple(dict.fromkeys(c.strip() for c in str(raw["crawls"]).split(",") if c.strip()))
+            bad = [c for c in crawls if not CRAWL_NAME.match(c)]
+            if bad or not crawls:
+                raise BadArgument(f"crawls must be Common Crawl names such as CC-MAIN-2017-43, comma-separated "
+                                  f"(got {raw['crawls']!r})")
+            if values.get("backfill") != "commoncrawl":
+                raise BadArgument("crawls applies only with backfill=commoncrawl")
+            values["crawls"] = crawls
         return cls(**values)
 
     def in_window(self, day: date) -> bool:
@@ -90,7 +115,8 @@ class CrawlParams:
 
 def describe() -> list[tuple[str, str, str]]:
     """``(name, default, description)`` of every argument, for the README and ``--help``."""
-    return [(f.name, "" if f.default is None else str(f.default), f.metadata["doc"]) for f in fields(CrawlParams)]
+    return [(f.name, "" if f.default in (None, ()) else str(f.default), f.metadata["doc"])
+            for f in fields(CrawlParams)]
 
 
 def params_of(crawler: Any) -> CrawlParams:

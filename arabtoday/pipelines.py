@@ -47,6 +47,7 @@ from arabtoday.params import CrawlParams, params_of
 from arabtoday.run.failures import GONE
 from arabtoday.run.ledger import Dropped, article_key
 from arabtoday.run.stopping import stop_run
+from arabtoday.schema import LIVE_ORIGIN
 from arabtoday.state.extension import StateExtension
 from arabtoday.state.store import COPY_OF, Seen, StateError, StateStore, Status, is_real_edit
 from arabtoday.stats import Bucket, Stat
@@ -210,7 +211,9 @@ class IncrementalPipeline(Stage):
             return item
         version = getattr(item, "extractor_version", None) or None
         same_text = seen.content_hash == item.content_hash
-        if seen.status is Status.EMITTED and self.settings.getbool("ARABTODAY_INCREMENTAL"):
+        # an archive's capture of an article the site removed: its text is no news unless it differs
+        archived_removed = seen.status is Status.REMOVED and getattr(item, "origin", LIVE_ORIGIN) != LIVE_ORIGIN
+        if (seen.status is Status.EMITTED or archived_removed) and self.settings.getbool("ARABTODAY_INCREMENTAL"):
             if same_text:
                 store.mark(item.id, seen.status, lastmod=item.lastmod, extractor_version=version)
                 self.drop(Bucket.SKIPPED, "unchanged", item, "unchanged since last run", level="DEBUG")

@@ -52,6 +52,9 @@ DOWNLOADER_MIDDLEWARES = {
     "arabtoday.middlewares.BlockPageMiddleware": 555,
     # after decompression (590), before retry (550) sees the response: a cut page is retried
     "arabtoday.middlewares.TruncationMiddleware": 560,
+    # backfill: after decompression (590), before truncation (560) and retry (550): an archive's answer
+    # becomes the site's page it holds, so that they judge that page
+    "arabtoday.middlewares.ArchiveReplay": 580,
     # nearest the download: the site's concurrency limit holds for every request, whatever its path
     "arabtoday.middlewares.PolitenessMiddleware": 950,
     # nearer still: every answer as the server sent it (before decompression, redirects, retries) to the WARC

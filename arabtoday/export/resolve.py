@@ -48,7 +48,9 @@ TIE_BYTES = 8  # of the line's hash: two different lines of one id, revision and
 class Ref:
     """Where a line is, and what orders it against another line of the same id: newest wins."""
 
-    key: tuple[Any, ...]  # (revision, crawled_at, hash of the line) or (removed_at, crawled_at, hash)
+    # (captured_at, revision, crawled_at, hash of the line) or (removed_at, crawled_at, hash): a revision read
+    # later from an archive (a backfill) was captured earlier, and orders by when the site served it
+    key: tuple[Any, ...]
     file: int = field(compare=False)
     offset: int = field(compare=False)
 
@@ -69,9 +71,10 @@ class Article:
 
     @property
     def removed(self) -> bool:
-        """Removed since its last text was fetched (a removal at the same second wins: it was found after)."""
+        """Removed since its last text was captured (a removal at the same second wins: it was found after);
+        an archive's older capture read after the removal leaves it removed."""
         latest = self.latest
-        return self.removal is not None and latest is not None and self.removal.key[0] >= latest.key[1]
+        return self.removal is not None and latest is not None and self.removal.key[0] >= latest.key[0]
 
 
 @dataclass
@@ -130,7 +133,8 @@ class Log:
             self._link(copy, article_id)
             self.articles.setdefault(copy, Article()).copy_of.add(article_id)
         revision = int(record.get("revision") or 1)
-        ref = Ref((revision, record.get("crawled_at") or "", tie), index, offset)
+        crawled = record.get("crawled_at") or ""
+        ref = Ref((record.get("captured_at") or crawled, revision, crawled, tie), index, offset)
         newest = article.latest
         if revision not in article.revisions or ref > article.revisions[revision]:
             article.revisions[revision] = ref

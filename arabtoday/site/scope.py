@@ -10,10 +10,16 @@ allows it (Scrapy's ``RobotsTxtMiddleware``, after this check). Links,
 sitemap and feed entries, redirects, meta refreshes and retries all pass
 through :class:`arabtoday.middlewares.ScopeMiddleware`, which applies it
 and raises :class:`OutOfScope` for what is outside. Pure (but for that exception's base).
+
+A backfill (``-a backfill=…``) also reads a web archive: its hosts are inside
+only at the :class:`Endpoint` addresses it names (an index query, a capture
+whose archived address is an article of the site, the archive's robots.txt),
+nowhere else on those hosts.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -22,6 +28,8 @@ from scrapy.exceptions import IgnoreRequest
 from arabtoday.site.addresses import Kind, classify
 
 WANTED = frozenset({Kind.ARTICLE, Kind.AMP, Kind.LISTING, Kind.HOME, Kind.FEED, Kind.SITEMAP})
+ARCHIVED = frozenset({Kind.ARTICLE})  # the only kind of the site's pages a backfill reads from an archive
+ORIGINAL = "original"  # the group of an endpoint's pattern that holds the site's address
 DEFAULT_PORTS = {"http": 80, "https": 443}
 ALWAYS = frozenset({"/robots.txt"})
 
@@ -39,17 +47,57 @@ def _host(netloc_host: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """Addresses of a web archive a backfill reads: ``prefix`` (scheme, host, port and path start, exactly),
+    then a rest that ``pattern`` matches whole; a group named ``original`` must be an article of the site."""
+
+    prefix: str
+    pattern: str
+
+    @property
+    def robots(self) -> str:
+        parts = urlsplit(self.prefix)
+        return f"{parts.scheme}://{parts.netloc}/robots.txt"
+
+
+@dataclass(frozen=True)
 class Scope:
     base_url: str
     host: str
     port: int | None  # base_url's explicit port; None: each scheme's default
+    endpoints: tuple[Endpoint, ...] = ()  # a backfill's archive addresses
 
     @classmethod
-    def from_base_url(cls, base_url: str) -> Scope:
+    def from_base_url(cls, base_url: str, endpoints: tuple[Endpoint, ...] = ()) -> Scope:
         parts = urlsplit(base_url)
-        return cls(base_url.rstrip("/"), _host(parts.hostname), parts.port)
+        return cls(base_url.rstrip("/"), _host(parts.hostname), parts.port, endpoints)
 
     def why_not(self, url: str) -> str | None:
+        """``None`` when ``url`` is inside the site or one of the archive endpoints; else ``offsite`` or
+        ``not_wanted``."""
+        why = self.site_why_not(url)
+        if why != "offsite" or not self.endpoints:
+            return why
+        for endpoint in self.endpoints:
+            if url == endpoint.robots:
+                return None
+            if not url.startswith(endpoint.prefix):
+                continue
+            match = re.fullmatch(endpoint.pattern, url[len(endpoint.prefix):])
+            if match is None:
+                return "not_wanted"
+            original = match.groupdict().get(ORIGINAL)
+            if original is not None and (self.site_why_not(original) is not None
+                                         or classify(original, self.base_url).kind not in ARCHIVED):
+                return "not_wanted"
+            return None
+        return why
+
+    def on_site(self, url: str) -> bool:
+        """Is ``url`` the site's own (not an archive's)?"""
+        return self.site_why_not(url) is None
+
+    def site_why_not(self, url: str) -> str | None:
         """``None`` when ``url`` is inside the site; else ``offsite`` or ``not_wanted``."""
         try:
             parts = urlsplit(url)

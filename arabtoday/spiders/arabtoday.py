@@ -35,6 +35,9 @@ from scrapy.http import Response
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
+from arabtoday.archive import commoncrawl, wayback
+from arabtoday.archive.cdx import OK_STATUS, BadIndex, Capture, CdxPage, parse_pywb, parse_wayback
+from arabtoday.archive.replay import ArchiveSkip
 from arabtoday.archive.warc import provenance
 from arabtoday.cleaning.dates import iso
 from arabtoday.discovery.feeds import iter_feed
@@ -43,11 +46,24 @@ from arabtoday.discovery.sitemaps import SitemapReader
 from arabtoday.discovery.xml import BadXML, Entry
 from arabtoday.extraction.api import NotAnArticle, Page, decode_html, parse_page
 from arabtoday.items import Gone
-from arabtoday.meta import ARTICLE_ID, LASTMOD, LISTING_PAGE, RECHECK, SAME_ACCOUNT, SOURCE, STREAM_CAP
+from arabtoday.meta import (
+    ARCHIVED_URL,
+    ARTICLE_ID,
+    CAPTURED_AT,
+    INDEX_PAGE,
+    LASTMOD,
+    LISTING_PAGE,
+    ORIGIN,
+    RECHECK,
+    SAME_ACCOUNT,
+    SOURCE,
+    STREAM_CAP,
+)
 from arabtoday.params import BadArgument, CrawlParams
 from arabtoday.run.blocking import BLOCKED, says_blocked
 from arabtoday.run.failures import GONE, article_failure, failure_kind, slug
 from arabtoday.run.stopping import Interrupted
+from arabtoday.schema import COMMONCRAWL, WAYBACK
 from arabtoday.settings import USER_AGENT as DEFAULT_USER_AGENT
 from arabtoday.signals import ARTICLE_OUTCOME, SOURCE_READ
 from arabtoday.site.addresses import (
@@ -67,12 +83,13 @@ logger = logging.getLogger(__name__)
 
 # Articles first: they are what the crawl is for, and fetching them promptly
 # keeps the scheduler queue (and memory) small.
-PRIORITY = {"article": 10, "feed": 5, "listing": 0, "sitemap": 1, "robots": 20, "recheck": 10}
+PRIORITY = {"article": 10, "feed": 5, "listing": 0, "sitemap": 1, "robots": 20, "recheck": 10, "index": 1}
 SITEMAP_HARD_LIMIT_FACTOR = 2  # transport wall for sitemaps: twice the bytes read (stops bombs and huge lengths)
 PAUSED_SITEMAPS = 2  # sitemap bodies the scraper may hold while the frontier pauses their output
 SCRAPER_ACTIVE_SIZE = 5_000_000  # Scrapy's SCRAPER_SLOT_MAX_ACTIVE_SIZE default, for everything else
 ARTICLE_KINDS = (Kind.ARTICLE, Kind.AMP)
 GONE_FROM_SITEMAPS = "gone_from_sitemaps"  # the removal reason of a vanished article whose address serves another page
+WAYBACK_INDEX, CC_INDEX = "wayback_index", "commoncrawl_index"  # the discovery sources of a backfill
 
 
 class ArabTodaySpider(Spider):
@@ -115,6 +132,10 @@ class ArabTodaySpider(Spider):
     async def start(self) -> AsyncIterator[Any]:
         if self.params.role == "worker":
             return  # workers take their requests from the shared queue (distributed mode)
+        if self.params.backfill is not None:
+            for request in self._backfill_start():
+                yield request
+            return
         base = self.base_url
         if base == SITE_URL and self.settings.get("USER_AGENT") == DEFAULT_USER_AGENT:
             logger.warning("crawling the live site with the default User-Agent: put your own contact in it "
@@ -144,6 +165,117 @@ class ArabTodaySpider(Spider):
                     "download_warnsize": limit * SITEMAP_HARD_LIMIT_FACTOR, STREAM_CAP: limit, **meta}
         return Request(url, callback, errback=self.source_failed, priority=PRIORITY[kind],
                        meta={SOURCE: kind, **meta})
+
+    # -- backfill: a web archive's index instead of the site's sources ------------------------------------------
+
+    def _backfill_start(self) -> Iterator[Request]:
+        if self.params.backfill == WAYBACK:
+            for lang in self.params.langs:
+                yield self._wayback_index(lang, None, 1)
+        else:
+            index = self.settings.get("ARABTODAY_COMMONCRAWL_INDEX_URL").rstrip("/")
+            yield Request(index + commoncrawl.COLLINFO_PATH, self.parse_collinfo, errback=self.source_failed,
+                          priority=PRIORITY["index"], meta={SOURCE: CC_INDEX})
+
+    def _wayback_index(self, lang: str, resume_key: str | None, page: int) -> Request:
+        url = wayback.cdx_url(self.settings.get("ARABTODAY_WAYBACK_URL"), self.base_url, lang, since=self.params.since,
+                              limit=self.settings.getint("ARABTODAY_CDX_PAGE_SIZE"), resume_key=resume_key)
+        return Request(url, self.parse_wayback_index, errback=self.source_failed, priority=PRIORITY["index"],
+                       cb_kwargs={"lang": lang}, meta={SOURCE: WAYBACK_INDEX, INDEX_PAGE: page})
+
+    def parse_wayback_index(self, response: Response, lang: str) -> Iterator[Request]:
+        """A page of the Wayback CDX index: a request per article capture, then the next page."""
+        try:
+            page = parse_wayback(response.body)
+        except BadIndex as exc:
+            self._bad_source(response, WAYBACK_INDEX, exc)
+            return
+        yield from self._capture_requests(page, response, WAYBACK)
+        if page.resume_key:
+            number = int(response.meta.get(INDEX_PAGE, 1))
+            if self._index_page_allowed(number, response.url):
+                yield self._wayback_index(lang, page.resume_key, number + 1)
+
+    def _index_page_allowed(self, number: int, url: str) -> bool:
+        if number >= self.settings.getint("ARABTODAY_CDX_MAX_PAGES"):
+            self.stats.inc_value(Stat.BOUND.format(name="index_pages"))
+            logger.warning("archive index %s: stopped at ARABTODAY_CDX_MAX_PAGES", url)
+            return False
+        return True
+
+    def parse_collinfo(self, response: Response) -> Iterator[Request]:
+        """Common Crawl's list of crawls: the page count of each chosen crawl's index, per edition."""
+        try:
+            crawls = commoncrawl.chosen(commoncrawl.parse_collinfo(response.body), self.params.crawls,
+                                        self.params.since, self.params.until)
+        except BadIndex as exc:
+            self._bad_source(response, CC_INDEX, exc)
+            return
+        self.stats.inc_value(Stat.SOURCE_READ.format(source=CC_INDEX))
+        missing = set(self.params.crawls) - {c.id for c in crawls}
+        if missing:  # asked for by name but not listed: those captures cannot be read
+            self.stats.inc_value(Stat.SOURCE_FAILED.format(source=CC_INDEX), len(missing))
+            logger.error("crawls not in %s: %s", response.url, ", ".join(sorted(missing)))
+        for crawl in crawls:
+            for lang in self.params.langs:
+                yield Request(commoncrawl.index_url(crawl.cdx_api, self.base_url, lang, None), self.parse_cc_pages,
+                              errback=self.source_failed, priority=PRIORITY["index"],
+                              cb_kwargs={"cdx_api": crawl.cdx_api, "lang": lang}, meta={SOURCE: CC_INDEX})
+
+    def parse_cc_pages(self, response: Response, cdx_api: str, lang: str) -> Iterator[Request]:
+        try:
+            pages = commoncrawl.parse_num_pages(response.body)
+        except BadIndex as exc:
+            self._bad_source(response, CC_INDEX, exc)
+            return
+        for number in range(pages):
+            if not self._index_page_allowed(number, response.url):
+                return
+            yield Request(commoncrawl.index_url(cdx_api, self.base_url, lang, number), self.parse_cc_index,
+                          errback=self.source_failed, priority=PRIORITY["index"], meta={SOURCE: CC_INDEX})
+
+    def parse_cc_index(self, response: Response) -> Iterator[Request]:
+        try:
+            page = parse_pywb(response.body)
+        except BadIndex as exc:
+            self._bad_source(response, CC_INDEX, exc)
+            return
+        yield from self._capture_requests(page, response, COMMONCRAWL)
+
+    def _capture_requests(self, page: CdxPage, response: Response, origin: str) -> Iterator[Request]:
+        """An article request per capture of an article address of the editions asked for; what else the
+        index gives (a listing, another address, an answer not 200) is counted and never fetched."""
+        source = response.meta.get(SOURCE, origin)
+        self.stats.inc_value(Stat.SOURCE_READ.format(source=source))
+        if page.bad_rows:
+            self.stats.inc_value(Stat.DISCOVERY_SKIPPED.format(reason="bad_index_row"), page.bad_rows)
+            logger.warning("archive index %s: %d row(s) could not be read", response.url, page.bad_rows)
+        for capture in page.captures:
+            found = classify(capture.original, self.base_url)
+            if found.kind is not Kind.ARTICLE or found.article is None:
+                self.stats.inc_value(Stat.DISCOVERY_SKIPPED.format(reason="archived_not_article"))
+                continue
+            if capture.status not in ("", "-", OK_STATUS):
+                self.stats.inc_value(Stat.DISCOVERY_SKIPPED.format(reason="archived_not_ok"))
+                continue
+            if found.article.lang not in self.params.langs:
+                self.stats.inc_value(Stat.DISCOVERY_SKIPPED.format(reason="other_edition"))
+                continue
+            yield self._capture_request(capture, found, origin)
+
+    def _capture_request(self, capture: Capture, found: Classified, origin: str) -> Request:
+        meta = {ARTICLE_ID: found.article.id if found.article else None, LASTMOD: None, SOURCE: origin,
+                ORIGIN: origin, CAPTURED_AT: capture.captured_at, ARCHIVED_URL: found.url, "dont_redirect": True}
+        if origin == WAYBACK:
+            url = wayback.capture_url(self.settings.get("ARABTODAY_WAYBACK_URL"), capture.timestamp,
+                                      capture.original)
+            return Request(url, self.parse_article, errback=self.article_failed, priority=PRIORITY["article"],
+                           meta=meta)
+        url = commoncrawl.record_url(self.settings.get("ARABTODAY_COMMONCRAWL_DATA_URL"), capture.filename)
+        # one request per record, though many share a file: the range is part of what is asked
+        return Request(url, self.parse_article, errback=self.article_failed, priority=PRIORITY["article"],
+                       headers={"Range": commoncrawl.byte_range(capture.offset, capture.length)},
+                       dont_filter=True, meta=meta)
 
     # -- sitemaps ------------------------------------------------------------------------------------------------
 
@@ -342,6 +474,8 @@ class ArabTodaySpider(Spider):
                 self._outcome(request, Bucket.FAILED, BLOCKED)
             elif response.meta.get(RECHECK):  # asked again for an article no sitemap lists: something else there
                 yield self._gone(request, GONE_FROM_SITEMAPS)
+            elif self.params.backfill is not None:  # an archived page that is no article: nothing more is asked
+                self._outcome(request, Bucket.DROPPED, f"not_article/{slug(str(exc))}")
             elif canonical is not None and canonical.article.id == response.meta.get(ARTICLE_ID):
                 yield self._same_account(canonical, response)  # an AMP copy: its article instead
             else:
@@ -361,7 +495,7 @@ class ArabTodaySpider(Spider):
         for name, value in provenance(response.meta).items():
             setattr(raw, name, value)
         yield raw
-        if not self._has_window():
+        if not self._has_window() and self.params.backfill is None:
             # the article's own links (ticker, more news) find what listings no longer show
             links = ListingPage(decoded.text, response.url, root=page.root)
             yield from self._article_requests(self._article_links(self._hrefs(links), response.url), "article")
@@ -382,7 +516,14 @@ class ArabTodaySpider(Spider):
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(Interrupted):
             return  # the run is stopping: the ledger counts it unfinished, the next run fetches it
+        if failure.check(ArchiveSkip):
+            self._outcome(request, failure.value.bucket, failure.value.reason)
+            return
         bucket, reason = article_failure(failure)
+        if reason == GONE and self.params.backfill is not None:
+            # the archive does not hold the capture its index listed: says nothing of the site
+            self._outcome(request, Bucket.FAILED, f"archive/http_{failure.value.response.status}")
+            return
         if reason == GONE:  # 404 or 410: the removal pipeline decides what it means for the dataset
             yield self._gone(request, f"http_{failure.value.response.status}")
             return
@@ -405,8 +546,8 @@ class ArabTodaySpider(Spider):
     def discovery_over(self) -> None:
         """The first time the crawl is idle, every source has been read: ask once more for the articles
         no sitemap lists any more (:mod:`arabtoday.state.history`), one request each."""
-        if self.params.role == "worker":
-            return
+        if self.params.role == "worker" or self.params.backfill is not None:
+            return  # a backfill reads no sitemap: nothing it does says an article vanished
         due = self.crawler.get_extension(History).rechecks_due()
         for article_id, url in due:
             parts = urlsplit(url)  # the address as it was found, on the site as it is crawled now

@@ -22,7 +22,8 @@ T0, T1, T2, T3 = "2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z", "2024-03-01T00:
 def record(article_id: str, crawled_at: str = T0, revision: int = 1, **fields: Any) -> dict[str, Any]:
     number = article_id.split("-")[1]
     return {**BASE_RECORD, "id": article_id, "url": f"{UNIT_BASE}/en/politics/{number}/story", "crawled_at": crawled_at,
-            "revision": revision, "content_hash": f"{revision:032x}", "body": f"text of {article_id} rev {revision}",
+            "captured_at": crawled_at, "revision": revision, "content_hash": f"{revision:032x}",
+            "body": f"text of {article_id} rev {revision}",
             **fields}
 
 

@@ -1,0 +1,103 @@
+"""Backfill from the Wayback Machine (end to end, on loopback, retries and backoff on).
+
+A private copy of the snapshot is crawled live once (the state), with one
+article already gone from it; then ``-a backfill=wayback`` reads a loopback
+Wayback (:mod:`devkit.archives`) whose index pages (``resumeKey``) and holds:
+the article the live copy no longer has, an older text of another, an
+unchanged capture, a capture the index lists as a redirect, one that replays
+as a redirect, one whose replay answers 503, and a listing. What the archive
+was asked, what was written and what was counted are checked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from arabtoday.export.resolve import Log
+from conftest import assert_accounted, assert_exit, copy_site, crawl, expected_records, start_server
+from devkit.archives import Archived, WaybackServer
+from devkit.site import article_pages, article_path, page_html, remove_article, served_url
+
+pytestmark = pytest.mark.e2e
+
+SITE = "https://www.arabstoday.net"  # the address the archive holds captures of
+PAGE_SIZE = "2"  # captures per index page: the index pages
+ARTICLES_FAILED = 3
+
+
+def _page(number: str) -> Path:
+    return next(p for p in article_pages() if p.parts[-3] == number and p.parts[-5] == "en")
+
+
+def test_wayback_backfill_reads_only_article_captures_and_merges_them_into_the_history(tmp_path: Path) -> None:
+    gone, edited, same, redirected, broken = "103914", "103935", "103942", "104315", "103935"
+    root = copy_site(tmp_path / "site")
+    remove_article(root, article_path(root, "en", int(gone)))  # the site no longer serves it: never crawled live
+    server = start_server(root, tmp_path)
+    try:
+        live = crawl(server.base, tmp_path / "live.jsonl", "lang=en", server=server)
+    finally:
+        server.stop()
+    assert_exit(live, 0)
+    assert f"en-{gone}" not in live.by_id and f"en-{edited}" in live.by_id
+
+    expected = expected_records(SITE)
+    edited_html = page_html(_page(edited), SITE)
+    word = next(w for w in expected[f"en-{edited}"]["body"].split() if w.isalpha() and len(w) > 5 and w in edited_html)
+    other = next(p for p in article_pages() if p.parts[-5] == "en" and p.parts[-3] not in (gone, edited, same,
+                                                                                            redirected))
+    captures = [
+        Archived("20171016000000", served_url(_page(gone), SITE), page_html(_page(gone), SITE).encode()),
+        Archived("20171017000000", served_url(_page(edited), SITE), edited_html.replace(word, "Archived").encode()),
+        Archived("20171018000000", served_url(_page(same), SITE), page_html(_page(same), SITE).encode()),
+        Archived("20171019000000", served_url(_page(redirected), SITE), b"", status=301, location=f"{SITE}/en/"),
+        Archived("20171020000000", served_url(other, SITE), b"", served=302,
+                 location=f"/web/20171021000000id_/{served_url(other, SITE)}"),
+        Archived("20171022000000", f"{SITE}/en/economy", b"<html>a listing</html>"),
+        Archived("20171023000000", f"{SITE}/en/politics/{broken}0/broken", b"", served=503),
+    ]
+    with WaybackServer(captures) as archive:
+        result = crawl(SITE, tmp_path / "backfill.jsonl", "backfill=wayback", "lang=en",
+                       settings={"ARABTODAY_WAYBACK_URL": archive.base, "ARABTODAY_CDX_PAGE_SIZE": PAGE_SIZE,
+                                 "RETRY_TIMES": "1", "DOWNLOAD_TIMEOUT": "5"})
+        asked = archive.requests()
+
+    # asked: the index, page by page, for the English edition only; then only the article captures it listed
+    index = [dict(r["query"]) for r in asked if r["path"] == "/cdx/search/cdx"]
+    assert {q["url"] for q in index} == {"arabstoday.net/en/"}
+    assert len(index) >= 3 and sum("resumeKey" in q for q in index) == len(index) - 1
+    assert all(("filter", "statuscode:200") in r["query"] for r in asked if r["path"] == "/cdx/search/cdx")
+    replays = [r["path"] for r in asked if r["path"].startswith("/web/")]
+    assert not [p for p in replays if "/en/economy" in p.split("id_/", 1)[1][len(SITE):] and p.endswith("economy")]
+    assert not [p for p in replays if "20171019000000" in p], "a capture the index lists as a redirect is not asked"
+    assert len([p for p in replays if "20171023000000" in p]) == 2, "the 503 is retried (RETRY_TIMES=1)"
+    assert {p.split("id_/")[0] for p in replays} == {f"/web/{t}" for t in
+                                                     ("20171016000000", "20171017000000", "20171018000000",
+                                                      "20171020000000", "20171023000000")}
+
+    # written: the article the site no longer serves, and the older text as a revision; nothing else
+    records = result.by_id
+    assert set(records) == {f"en-{gone}", f"en-{edited}"}
+    back = records[f"en-{gone}"]
+    assert (back["origin"], back["captured_at"]) == ("wayback", "2017-10-16T00:00:00Z")
+    assert back["url"] == served_url(_page(gone), SITE) and back["body"] == expected[f"en-{gone}"]["body"]
+    older = records[f"en-{edited}"]
+    assert (older["revision"], older["previous_hash"]) == (2, live.by_id[f"en-{edited}"]["content_hash"])
+    assert "Archived" in older["body"] and older["captured_at"] == "2017-10-17T00:00:00Z"
+    assert all(r["warc_file"] is None and archive.base not in r["url"] for r in result.records)
+
+    # counted: every capture fetched in one bucket, and the run says it lost one
+    stats = result.stats
+    assert stats["arabtoday/articles/requested"] == 5
+    assert stats["arabtoday/articles/skipped/unchanged"] == 1
+    assert stats["arabtoday/articles/dropped/archive/redirect"] == 1
+    assert stats["arabtoday/articles/failed/http_503"] == 1
+    assert_accounted(result)
+    assert_exit(result, ARTICLES_FAILED)
+
+    # the history orders revisions by when the site served them: the live text is the story's latest
+    log = Log([tmp_path / "backfill.jsonl", tmp_path / "live.jsonl"]).read()
+    story = next(row for row in log.stories() if row["id"] == f"en-{edited}")
+    assert story["body"] == live.by_id[f"en-{edited}"]["body"] and story["revision"] == 1
