@@ -43,6 +43,9 @@ DEFAULTS_DOC = ROOT / "docs" / "running.md"  # "Politeness and robustness defaul
 ARTICLES = 6
 RANDOM_LOW = 0.5  # the lowest factor Scrapy's randomised delay applies
 CLOCK_SLACK = 0.05  # seconds: when the server thread notes an arrival, against when the crawler sent it (a loaded CI)
+# The most one request's arrival may lag behind its sending on a loaded machine (CI saw 0.14 s): it shortens
+# the spans that start at that request by as much, and only those (the spans it ends are longer).
+ARRIVAL_LAG = 0.15
 
 
 def documented(setting: str) -> float:
@@ -89,10 +92,9 @@ def gaps(requests: list[dict[str, Any]]) -> list[float]:
 
 
 def pair_spans(requests: list[dict[str, Any]]) -> list[float]:
-    """Time from each arrival to the one after next: two gaps. A request that reaches the server late (a
-    new connection, a loaded machine) shortens the gap after it by exactly what it adds to the gap
-    before, so the sum of two gaps is what the crawler spaced; a request sent with no delay still makes
-    one such span about one delay short."""
+    """Time from each arrival to the one after next: two delays, less at most :data:`ARRIVAL_LAG` when
+    the first of the three reached the server late; a request sent without its delay makes a span of
+    about one delay, which no lag lengthens."""
     times = arrivals(requests)
     return [c - a for a, c in zip(times, times[2:], strict=False)]
 
@@ -106,7 +108,7 @@ def test_the_project_defaults_space_every_request(tmp_path: Path, served: list[S
     assert_accounted(result)
     seen = result.requests
     assert len(seen) >= 10 and {r["path"] for r in seen} >= {"/robots.txt", "/sitemap.xml"}
-    assert min(pair_spans(seen)) >= 2 * DELAY * RANDOM_LOW - CLOCK_SLACK, sorted(pair_spans(seen))[:5]
+    assert min(pair_spans(seen)) >= 2 * DELAY * RANDOM_LOW - ARRIVAL_LAG, sorted(pair_spans(seen))[:5]
     assert max(r["inflight"] for r in seen) <= PER_HOST
 
 
@@ -140,14 +142,15 @@ def test_the_project_per_host_cap_holds_with_the_delays_off(tmp_path: Path, serv
     assert max(r["inflight"] for r in result.requests) == PER_HOST
 
 
-@pytest.mark.parametrize("delay", [0.2, 0.0])
+@pytest.mark.parametrize("delay", [0.4, 0.0])  # 0.4: a span missing one delay (0.4) stays below 0.8 - lag
 def test_a_users_cap_and_delay_hold_on_every_path(tmp_path: Path, served: list[Server], delay: float) -> None:
-    """CONCURRENT_REQUESTS_PER_DOMAIN=3 and DOWNLOAD_DELAY=0.2 or 0 (AutoThrottle off; without a delay
+    """CONCURRENT_REQUESTS_PER_DOMAIN=3 and DOWNLOAD_DELAY=0.4 or 0 (AutoThrottle off; without a delay
     Scrapy's downloader alone lets a burst through): slow pages, every one answering 503 once (retried
     after its backoff), the ordering hold on; whatever the path, the server never sees more than 3 at
     once, and does see 3 (the cap is used, not just respected)."""
     cap = 3
-    server = site(tmp_path, {"*": ["slow:0.6", "503@1"]})
+    slow = 0.6 + 2 * delay  # longer than the two delays between three requests: the cap is reached
+    server = site(tmp_path, {"*": [f"slow:{slow}", "503@1"]})
     served.append(server)
     result = crawl(server.base, tmp_path / "out.jsonl", server=server, settings={
         "CONCURRENT_REQUESTS_PER_DOMAIN": str(cap), "DOWNLOAD_DELAY": str(delay), "AUTOTHROTTLE_ENABLED": "False",
@@ -159,7 +162,8 @@ def test_a_users_cap_and_delay_hold_on_every_path(tmp_path: Path, served: list[S
     seen = result.requests
     assert sum(r["status"] == 503 for r in seen) >= ARTICLES  # every path met a fault and was retried
     assert max(r["inflight"] for r in seen) == cap
-    assert min(pair_spans(seen)) >= 2 * delay - CLOCK_SLACK, sorted(pair_spans(seen))[:5]
+    if delay:
+        assert min(pair_spans(seen)) >= 2 * delay - ARRIVAL_LAG, sorted(pair_spans(seen))[:5]
 
 
 def test_each_distributed_worker_keeps_its_cap(tmp_path: Path, served: list[Server], redis_url: str) -> None:
