@@ -52,6 +52,9 @@ def test_cron_line_runs_incrementally_keeps_its_log_and_reports_failure(snapshot
     logs = list((home / "logs").glob("crawl-*.log"))
     assert logs and "Spider closed (finished)" in logs[0].read_text("utf-8")
     assert (home / "state").is_dir()
+    # the raw pages kept: each record names its response record in the run's WARC file
+    warcs = {p.name for p in (home / "warc").glob("*.warc.gz")}
+    assert warcs and {r["warc_file"] for r in read_jsonl(outputs[0]) if r["status"] == "live"} <= warcs
     # the next hour: nothing new, so an empty increment (a new file: the minute differs or not, never overwritten)
     for log in logs:
         log.unlink()

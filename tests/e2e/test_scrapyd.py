@@ -58,7 +58,7 @@ def test_deploy_and_schedule_through_scrapyd(scrapyd: str, snapshot_server: Serv
     # only the politeness delays off
     curl = recipe("scrapyd").split("scrapyd-deploy", 1)[1].split("\n", 1)[1]
     curl = (curl.replace("http://127.0.0.1:6800", scrapyd).replace("/srv/arabtoday/state", str(tmp_path / "state"))
-            .replace("/srv/out", str(tmp_path / "out")))
+            .replace("/srv/arabtoday/warc", str(tmp_path / "warc")).replace("/srv/out", str(tmp_path / "out")))
     curl += (f" -d base_url={snapshot_server.base} -d setting=DOWNLOAD_DELAY=0 -d setting=AUTOTHROTTLE_ENABLED=False"
              " -d setting=ARABTODAY_RETRY_BACKOFF_BASE=0.2")
     scheduled = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=60, check=False)
@@ -81,3 +81,4 @@ def test_deploy_and_schedule_through_scrapyd(scrapyd: str, snapshot_server: Serv
     assert {r["id"] for r in records if r["status"] == "live"} == expected
     report = json.loads(output.with_name(output.name + ".report.json").read_text("utf-8"))
     assert report["finish_reason"] == "finished"
+    assert {r["warc_file"] for r in records if r["status"] == "live"} <= {p.name for p in (tmp_path / "warc").iterdir()}
