@@ -56,8 +56,10 @@ def _matches(capture: Archived, prefix: str) -> bool:
 
 
 class WaybackServer:
-    def __init__(self, captures: list[Archived]) -> None:
+    def __init__(self, captures: list[Archived], index_answer: tuple[int, bytes] | None = None) -> None:
+        """``index_answer``: what the CDX API answers instead of the index (an outage, garbage)."""
         self.captures = sorted(captures, key=lambda c: (c.urlkey, c.timestamp))
+        self.index_answer = index_answer
         self.log: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -117,7 +119,7 @@ class WaybackServer:
                 if parts.path == "/robots.txt":
                     status, body = 200, ROBOTS
                 elif parts.path == "/cdx/search/cdx":
-                    status, body = server.cdx(parse_qsl(parts.query))
+                    status, body = server.index_answer or server.cdx(parse_qsl(parts.query))
                     headers["Content-Type"] = "application/json"
                 else:
                     status, body = 404, b"not archived"
