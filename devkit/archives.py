@@ -12,6 +12,8 @@ text). It runs in a thread of the test's process and logs every request
 
 from __future__ import annotations
 
+import http
+import io
 import json
 import re
 import threading
@@ -54,8 +56,10 @@ def _matches(capture: Archived, prefix: str) -> bool:
 
 
 class WaybackServer:
-    def __init__(self, captures: list[Archived]) -> None:
+    def __init__(self, captures: list[Archived], index_answer: tuple[int, bytes] | None = None) -> None:
+        """``index_answer``: what the CDX API answers instead of the index (an outage, garbage)."""
         self.captures = sorted(captures, key=lambda c: (c.urlkey, c.timestamp))
+        self.index_answer = index_answer
         self.log: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -115,7 +119,7 @@ class WaybackServer:
                 if parts.path == "/robots.txt":
                     status, body = 200, ROBOTS
                 elif parts.path == "/cdx/search/cdx":
-                    status, body = server.cdx(parse_qsl(parts.query))
+                    status, body = server.index_answer or server.cdx(parse_qsl(parts.query))
                     headers["Content-Type"] = "application/json"
                 else:
                     status, body = 404, b"not archived"
@@ -132,3 +136,225 @@ class WaybackServer:
                 self.wfile.write(body)
 
         return Handler
+
+
+# -- Common Crawl: the index server (collinfo.json, each crawl's pywb cdx-api) and the data server (WARC ranges) ----
+
+CC_FIELDS = ("urlkey", "timestamp", "url", "mime", "status", "digest", "length", "offset", "filename")
+CC_INDEX = re.compile(r"^/(?P<crawl>CC-MAIN-\d{4}-\d{2})-index$")
+RANGE = re.compile(r"^bytes=(?P<first>\d+)-(?P<last>\d+)$")
+BAD_OFFSET_SHIFT = 7  # bytes a bad index row's offset is off by: inside the record's gzip member, not at its start
+
+
+@dataclass
+class Crawl:
+    """A crawl ``/collinfo.json`` lists (``from``/``to``: ISO 8601)."""
+
+    id: str
+    start: str
+    end: str
+
+
+@dataclass
+class CCCapture:
+    """One capture in a crawl's WARC file: the record's HTTP ``status`` (``location``: a redirect's target);
+    ``listed``: the status the index gives when it differs from the record's; ``bad_offset``: the index points
+    a few bytes into the record (a range that is not a whole record)."""
+
+    crawl: str
+    timestamp: str
+    url: str
+    body: bytes = b""
+    status: int = 200
+    location: str | None = None
+    listed: int | None = None
+    bad_offset: bool = False
+    filename: str = ""
+    offset: int = 0
+    length: int = 0
+
+    @property
+    def urlkey(self) -> str:
+        return Archived(self.timestamp, self.url).urlkey
+
+    def row(self) -> dict[str, str]:
+        offset = self.offset + (BAD_OFFSET_SHIFT if self.bad_offset else 0)
+        return {"urlkey": self.urlkey, "timestamp": self.timestamp, "url": self.url, "mime": "text/html",
+                "status": str(self.listed or self.status), "digest": f"sha1:{abs(hash(self.body)):X}",
+                "length": str(self.length), "offset": str(offset), "filename": self.filename}
+
+
+def _warc_date(timestamp: str) -> str:
+    return f"{timestamp[:4]}-{timestamp[4:6]}-{timestamp[6:8]}T{timestamp[8:10]}:{timestamp[10:12]}:{timestamp[12:]}Z"
+
+
+def build_warcs(captures: list[CCCapture], files_per_crawl: int = 2) -> dict[str, bytes]:
+    """The crawls' WARC files (``crawl-data/<crawl>/…/warc/….warc.gz``), written with warcio: per capture a
+    ``request`` then a ``response`` record, each its own gzip member; each capture gets its file, offset
+    and length (of the response record), as Common Crawl's index gives them."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    buffers: dict[str, io.BytesIO] = {}
+    for n, capture in enumerate(captures):
+        segment = capture.timestamp[:8]
+        capture.filename = (f"crawl-data/{capture.crawl}/segments/{segment}.0/warc/"
+                            f"{capture.crawl}-{segment}-{n % files_per_crawl:05d}.warc.gz")
+        out = buffers.setdefault(capture.filename, io.BytesIO())
+        writer = WARCWriter(out, gzip=True)
+        date = _warc_date(capture.timestamp)
+        host = urlsplit(capture.url).netloc
+        request = writer.create_warc_record(capture.url, "request", payload=io.BytesIO(b""), http_headers=(
+            StatusAndHeaders(f"GET {urlsplit(capture.url).path} HTTP/1.1", [("Host", host)], is_http_request=True)),
+            warc_headers_dict={"WARC-Date": date})
+        writer.write_record(request)
+        headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(capture.body)))]
+        if capture.location:
+            headers.append(("Location", capture.location))
+        reason = http.HTTPStatus(capture.status).phrase
+        response = writer.create_warc_record(
+            capture.url, "response", payload=io.BytesIO(capture.body),
+            http_headers=StatusAndHeaders(f"{capture.status} {reason}", headers, protocol="HTTP/1.1"),
+            warc_headers_dict={"WARC-Date": date})
+        capture.offset = out.tell()
+        writer.write_record(response)
+        capture.length = out.tell() - capture.offset
+    return {name: out.getvalue() for name, out in buffers.items()}
+
+
+def _pywb_filter(rows: list[CCCapture], spec: str) -> list[CCCapture]:
+    """``filter=[!][=|~]field:value`` as pywb reads it: ``=`` exact, ``~`` contains, else a regex from the start."""
+    negate = spec.startswith("!")
+    spec = spec.lstrip("!")
+    mode = spec[0] if spec[:1] in ("=", "~") else ""
+    field, _, value = spec.lstrip("=~").partition(":")
+    if field not in CC_FIELDS:
+        return rows
+
+    def hit(capture: CCCapture) -> bool:
+        have = capture.row()[field]
+        if mode == "=":
+            return have == value
+        if mode == "~":
+            return value in have
+        return re.match(value, have) is not None
+
+    return [c for c in rows if hit(c) != negate]
+
+
+class _Loopback:
+    """An HTTP server in a thread of the test's process that logs every request (path, query, headers)."""
+
+    def __init__(self) -> None:
+        self.log: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> Any:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def requests(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.log)
+
+    def answer(self, path: str, query: list[tuple[str, str]], headers: Any) -> tuple[int, dict[str, str], bytes]:
+        raise NotImplementedError
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the standard signature)
+                return
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                query = parse_qsl(parts.query)
+                with server.lock:
+                    server.log.append({"path": parts.path, "query": query, "range": self.headers.get("Range")})
+                if parts.path == "/robots.txt":
+                    status, headers, body = 200, {"Content-Type": "text/plain"}, ROBOTS
+                else:
+                    status, headers, body = server.answer(parts.path, query, self.headers)
+                self.send_response(status)
+                for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
+
+
+class CommonCrawlServer(_Loopback):
+    """Common Crawl on loopback: ``/collinfo.json`` lists ``crawls``; ``/<crawl>-index`` is each crawl's
+    pywb cdx-api (``url`` with ``matchType=prefix``, ``output=json``, ``filter``, ``collapse=urlkey``;
+    ``showNumPages=true`` gives ``{"pages": N}``, ``page=K`` the K-th ``page_size`` captures as JSON lines);
+    ``/crawl-data/…warc.gz`` serves the WARC files :func:`build_warcs` wrote, a byte range at a time
+    (``Range: bytes=a-b``, answered 206; 416 for a range past the end). Captures are paged after filtering."""
+
+    def __init__(self, crawls: list[Crawl], captures: list[CCCapture], page_size: int) -> None:
+        super().__init__()
+        self.crawls = crawls
+        self.files = build_warcs(captures)
+        self.captures = sorted(captures, key=lambda c: (c.urlkey, c.timestamp))
+        self.page_size = page_size
+
+    def collinfo(self) -> bytes:
+        return json.dumps([{"id": c.id, "name": f"{c.id} Index", "timegate": f"{self.base}/{c.id}/",
+                            "cdx-api": f"{self.base}/{c.id}-index", "from": c.start, "to": c.end}
+                           for c in self.crawls]).encode()
+
+    def index(self, crawl: str, query: list[tuple[str, str]]) -> tuple[int, bytes]:
+        args = dict(query)
+        if args.get("output") != "json" or "url" not in args:
+            return 400, b"output=json and url wanted"
+        rows = [c for c in self.captures if c.crawl == crawl]
+        if args.get("matchType", "exact") == "prefix":
+            rows = [c for c in rows if _matches(Archived(c.timestamp, c.url), args["url"])]
+        else:
+            wanted = args["url"].removeprefix("www.")
+            rows = [c for c in rows if c.url.split("://", 1)[-1].removeprefix("www.") == wanted]
+        for name, value in query:
+            if name == "filter":
+                rows = _pywb_filter(rows, value)
+        if args.get("collapse") == "urlkey":
+            seen: set[str] = set()
+            rows = [c for c in rows if not (c.urlkey in seen or seen.add(c.urlkey))]  # type: ignore[func-returns-value]
+        pages = -(-len(rows) // self.page_size)
+        if args.get("showNumPages") == "true":
+            return 200, json.dumps({"pages": pages, "pageSize": self.page_size, "blocks": pages}).encode()
+        page = int(args.get("page", "0"))
+        chunk = rows[page * self.page_size:(page + 1) * self.page_size]
+        if not chunk:
+            return 404, b'{"message": "No Captures found for: ' + args["url"].encode() + b'"}'
+        return 200, "".join(json.dumps(c.row()) + "\n" for c in chunk).encode()
+
+    def answer(self, path: str, query: list[tuple[str, str]], headers: Any) -> tuple[int, dict[str, str], bytes]:
+        if path == "/collinfo.json":
+            return 200, {"Content-Type": "application/json"}, self.collinfo()
+        m = CC_INDEX.match(path)
+        if m:
+            status, body = self.index(m["crawl"], query)
+            return status, {"Content-Type": "text/x-ndjson"}, body
+        data = self.files.get(path.lstrip("/"))
+        if data is None:
+            return 404, {"Content-Type": "text/plain"}, b"no such file"
+        wanted = RANGE.match(headers.get("Range") or "")
+        if wanted is None:
+            return 200, {"Content-Type": "application/octet-stream"}, data
+        first, last = int(wanted["first"]), int(wanted["last"])
+        if first >= len(data) or last < first:
+            return 416, {"Content-Range": f"bytes */{len(data)}"}, b""
+        last = min(last, len(data) - 1)
+        return 206, {"Content-Type": "application/octet-stream",
+                     "Content-Range": f"bytes {first}-{last}/{len(data)}"}, data[first:last + 1]

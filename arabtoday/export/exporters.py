@@ -63,7 +63,7 @@ from scrapy.exporters import BaseItemExporter, CsvItemExporter, JsonItemExporter
 from arabtoday.exitstatus import ExitStatus, mark
 from arabtoday.items import EXPORT_FIELDS
 from arabtoday.run.stopping import stop_run
-from arabtoday.schema import LIVE
+from arabtoday.schema import LIVE, LIVE_ORIGIN
 from arabtoday.signals import OUTPUT_OPENED, RECORDS_DURABLE
 from arabtoday.stats import Stat
 
@@ -104,6 +104,7 @@ class Receipt:
     url: str | None = None
     published_at: str | None = None
     removed_at: str | None = None
+    origin: str = LIVE_ORIGIN  # live, or the archive a backfill read the page from
 
     @classmethod
     def of(cls, item: Any) -> Receipt:
@@ -113,7 +114,8 @@ class Receipt:
         return cls(id=get("id"), lang=get("lang"), content_hash=get("content_hash"), crawled_at=get("crawled_at"),
                    duplicate_of=get("duplicate_of"), extractor_version=get("extractor_version"),
                    status=get("status") or LIVE, revision=int(get("revision") or 1), url=get("url"),
-                   published_at=get("published_at"), removed_at=get("removed_at"), **internal)
+                   published_at=get("published_at"), removed_at=get("removed_at"),
+                   origin=get("origin") or LIVE_ORIGIN, **internal)
 
 
 def schema_columns(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -84,8 +84,9 @@ class Scope:
             if not url.startswith(endpoint.prefix):
                 continue
             match = re.fullmatch(endpoint.pattern, url[len(endpoint.prefix):])
-            if match is None:
-                return "not_wanted"
+            if match is None:  # another endpoint may share the prefix (a mirror serving index and data)
+                why = "not_wanted"
+                continue
             original = match.groupdict().get(ORIGINAL)
             if original is not None and (self.site_why_not(original) is not None
                                          or classify(original, self.base_url).kind not in ARCHIVED):

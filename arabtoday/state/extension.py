@@ -24,7 +24,7 @@ from scrapy.crawler import Crawler
 
 from arabtoday.exitstatus import ExitStatus, StartError, mark
 from arabtoday.run.stopping import stop_run
-from arabtoday.schema import LIVE
+from arabtoday.schema import LIVE, LIVE_ORIGIN
 from arabtoday.signals import ARTICLE_DECIDED, LASTMOD_SEEN, OUTPUT_OPENED, RECORDS_DURABLE
 from arabtoday.state.recovery import recover
 from arabtoday.state.store import Emitted, StateError, StateStore, Status, open_store
@@ -86,7 +86,8 @@ class StateExtension:
         """Lines on disk (records, and the lines of history they carried): the state takes what they say."""
         emitted = [Emitted(r.id, r.lang, r.content_hash, self._late_lastmods.pop(r.id, None) or r.lastmod,
                            r.duplicate_of, r.crawled_at, getattr(r, "extractor_version", None) or None,
-                           r.status, r.revision, r.url, r.published_at, r.removed_at)
+                           r.status, r.revision, r.url, r.published_at, r.removed_at,
+                           getattr(r, "origin", None) or LIVE_ORIGIN)
                    for r in records]
         with contextlib.suppress(StateError):  # told to store_failed; recovery commits them next run
             self.store.commit_emitted(emitted, path, offset)

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from arabtoday.schema import LIVE
+from arabtoday.schema import LIVE, LIVE_ORIGIN
 from arabtoday.state.store import Emitted, StateStore
 
 logger = logging.getLogger(__name__)
@@ -80,4 +80,4 @@ def emitted_from_record(record: dict[str, Any], lastmod: str | None = None) -> E
                    lastmod if lastmod is not None else record.get("lastmod"), record.get("duplicate_of"),
                    record.get("crawled_at"), record.get("extractor_version"), record.get("status", LIVE),
                    int(record.get("revision") or 1), record.get("url"), record.get("published_at"),
-                   record.get("removed_at"))
+                   record.get("removed_at"), record.get("origin") or LIVE_ORIGIN)

@@ -278,14 +278,18 @@ class RedisStore(StateStore):
             old.url if old else None)))
 
     def commit_emitted(self, records: list[Emitted], path: str | None, offset: int | None) -> None:
-        olds = {rec.id: self.get(rec.id) for rec in records if rec.status != LIVE}
+        olds = {rec.id: self.get(rec.id) for rec in records if rec.status != LIVE or rec.archived}
         pipe = self.r.pipeline(transaction=True)
         for rec in records:
             if rec.status == LIVE:
+                old = olds.get(rec.id)
                 status = Status.DUPLICATE if rec.duplicate_of else Status.EMITTED
+                url, lastmod = rec.url, rec.lastmod
+                if rec.archived and old is not None and old.status is Status.REMOVED:  # an archived capture
+                    status, url, lastmod = Status.REMOVED, old.url or rec.url, rec.lastmod or old.lastmod
                 pipe.hset(self.key("articles"), rec.id, _pack(Seen(
-                    status, rec.content_hash, rec.lastmod, rec.crawled_at or _now(), rec.extractor_version,
-                    rec.revision, rec.url)))
+                    status, rec.content_hash, lastmod, rec.crawled_at or _now(), rec.extractor_version,
+                    rec.revision, url)))
                 if rec.content_hash:
                     pipe.hset(self.key(f"revisions:{rec.id}"), str(rec.revision),
                               f"{rec.content_hash}{SEP}{rec.crawled_at or ''}")

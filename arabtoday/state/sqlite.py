@@ -244,16 +244,21 @@ class SqliteStore(StateStore):
 
     def _commit_live(self, db: sqlite3.Connection, r: Emitted, now: float) -> None:
         status = Status.DUPLICATE if r.duplicate_of else Status.EMITTED  # a copy flagged, not an original
+        # an archived capture of a removed article: its revision is kept, the article stays removed
+        stays = f"(? AND articles.status={int(Status.REMOVED)})"
         db.execute(
             "INSERT INTO articles (id, status, content_hash, lastmod, updated, extractor, revision, url, published, "
-            "removed, run) VALUES (?,?,?,?,?,?,?,?,?,NULL,?) ON CONFLICT(id) DO UPDATE SET status=excluded.status, "
+            f"removed, run) VALUES (?,?,?,?,?,?,?,?,?,NULL,?) ON CONFLICT(id) DO UPDATE SET "
+            f"status=CASE WHEN {stays} THEN articles.status ELSE excluded.status END, "
+            f"removed=CASE WHEN {stays} THEN articles.removed ELSE NULL END, "
+            f"url=CASE WHEN {stays} THEN COALESCE(articles.url, excluded.url) ELSE excluded.url END, "
             "run=excluded.run, "
             "content_hash=excluded.content_hash, lastmod=COALESCE(excluded.lastmod, articles.lastmod), "
             "updated=excluded.updated, extractor=COALESCE(excluded.extractor, articles.extractor), "
-            "revision=MAX(excluded.revision, articles.revision), url=excluded.url, "
-            "published=COALESCE(excluded.published, articles.published), removed=NULL",
+            "revision=MAX(excluded.revision, articles.revision), "
+            "published=COALESCE(excluded.published, articles.published)",
             (r.id, int(status), r.content_hash, r.lastmod, _epoch(r.crawled_at) or now, r.extractor_version,
-             r.revision, r.url, r.published_at, self.run))
+             r.revision, r.url, r.published_at, self.run, r.archived, r.archived, r.archived))
         if r.content_hash:
             db.execute("INSERT OR REPLACE INTO revisions VALUES (?,?,?,?)",
                        (r.id, r.revision, r.content_hash, r.crawled_at))

@@ -23,7 +23,7 @@ from typing import Any
 
 from arabtoday.dedup.fingerprints import Fingerprint, Fingerprinter
 from arabtoday.exitstatus import ExitStatus
-from arabtoday.schema import LIVE
+from arabtoday.schema import LIVE, LIVE_ORIGIN
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,12 @@ class Emitted:
     url: str | None = None
     published_at: str | None = None
     removed_at: str | None = None
+    origin: str = LIVE_ORIGIN  # where the record's page was read: an archive's capture revives no removed article
+
+    @property
+    def archived(self) -> bool:
+        """A record read from a web archive (backfill): it says what the page was, never that the site serves it."""
+        return self.origin != LIVE_ORIGIN
 
 
 # How two copies of a story stand: the article claimed is a copy of the other one (published
@@ -136,8 +142,9 @@ class StateStore(ABC):
     @abstractmethod
     def commit_emitted(self, records: list[Emitted], path: str | None, offset: int | None) -> None:
         """Lines durable in ``path`` up to byte ``offset``: now the state holds what they say (an
-        article's revision, a copy superseded, a removal). ``path=None``: an output without a journal
-        (stdout, pipes, whole-document formats), nothing to recover."""
+        article's revision, a copy superseded, a removal). An archived record (:attr:`Emitted.archived`)
+        of an article the state holds as removed adds its revision and leaves it removed. ``path=None``:
+        an output without a journal (stdout, pipes, whole-document formats), nothing to recover."""
 
     @abstractmethod
     def claim_index(self, article_id: str, fp: Fingerprint, published_at: str | None = None,

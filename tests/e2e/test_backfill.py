@@ -101,3 +101,47 @@ def test_wayback_backfill_reads_only_article_captures_and_merges_them_into_the_h
     log = Log([tmp_path / "backfill.jsonl", tmp_path / "live.jsonl"]).read()
     story = next(row for row in log.stories() if row["id"] == f"en-{edited}")
     assert story["body"] == live.by_id[f"en-{edited}"]["body"] and story["revision"] == 1
+
+
+DISCOVERY_INCOMPLETE = 8
+SERVICE_UNAVAILABLE = 503
+
+
+@pytest.mark.parametrize(("answer", "kind", "asked"), [
+    ((SERVICE_UNAVAILABLE, b"the index is down"), f"http_{SERVICE_UNAVAILABLE}", 2),  # retried once, then failed
+    ((200, b"<html>a captcha page, not an index</html>"), "bad_wayback_index", 1),
+], ids=["5xx", "garbage"])
+def test_an_unreadable_wayback_index_makes_discovery_incomplete(tmp_path: Path, answer: tuple[int, bytes],
+                                                                 kind: str, asked: int) -> None:
+    page = _page("103914")
+    captures = [Archived("20171016000000", served_url(page, SITE), page_html(page, SITE).encode())]
+    with WaybackServer(captures, index_answer=answer) as archive:
+        result = crawl(SITE, tmp_path / "backfill.jsonl", "backfill=wayback", "lang=en",
+                       settings={"ARABTODAY_WAYBACK_URL": archive.base, "RETRY_TIMES": "1", "DOWNLOAD_TIMEOUT": "5"})
+        paths = [r["path"] for r in archive.requests() if r["path"] != "/robots.txt"]
+    assert paths == ["/cdx/search/cdx"] * asked, "nothing but the index is asked: no capture is known"
+    assert result.lines == []
+    assert result.stats_under("arabtoday/sources/failed/") == {"arabtoday/sources/failed/wayback_index": 1}
+    assert result.stats[f"arabtoday/errors/source/{kind}"] == 1
+    assert assert_accounted(result)["requested"] == 0
+    assert_exit(result, DISCOVERY_INCOMPLETE)
+
+
+def test_the_index_page_bound_is_counted_and_logged(tmp_path: Path) -> None:
+    numbers = ("103914", "103935", "103942", "104315", "103949")  # 5 captures, 2 a page: 3 pages, 2 read
+    captures = [Archived(f"2017101{n}000000", served_url(_page(number), SITE), page_html(_page(number), SITE).encode())
+                for n, number in enumerate(numbers)]
+    with WaybackServer(captures) as archive:
+        result = crawl(SITE, tmp_path / "backfill.jsonl", "backfill=wayback", "lang=en",
+                       settings={"ARABTODAY_WAYBACK_URL": archive.base, "ARABTODAY_CDX_PAGE_SIZE": PAGE_SIZE,
+                                 "ARABTODAY_CDX_MAX_PAGES": "2", "RETRY_TIMES": "1", "DOWNLOAD_TIMEOUT": "5"})
+        asked = archive.requests()
+    index = [dict(r["query"]) for r in asked if r["path"] == "/cdx/search/cdx"]
+    assert [q.get("resumeKey") for q in index] == [None, PAGE_SIZE], "the third page is never asked"
+    assert sorted(r["path"].split("id_/")[0] for r in asked if r["path"].startswith("/web/")) == [
+        f"/web/2017101{n}000000" for n in range(4)]
+    assert len(result.records) == 4
+    assert result.stats["arabtoday/bounds/index_pages"] == 1
+    assert "stopped at ARABTODAY_CDX_MAX_PAGES" in result.log
+    assert_accounted(result)
+    assert_exit(result, 0)  # a bound, like the live crawl's listing pages: counted and logged, not a failure

@@ -31,3 +31,18 @@ def test_failure_never_demotes_an_emitted_article(store: SqliteStore) -> None:
     store.mark("en-1", Status.FAILED)
     assert store.get("en-1").status is Status.EMITTED
     assert store.outputs() == [("out.jsonl", 10, os.getpid())]
+
+
+@pytest.mark.parametrize(("origin", "after"), [("wayback", Status.REMOVED), ("commoncrawl", Status.REMOVED),
+                                               ("live", Status.EMITTED)])
+def test_an_archived_revision_of_a_removed_article_leaves_it_removed(store: SqliteStore, origin: str,
+                                                                     after: Status) -> None:
+    url = "http://site/en/politics/1/x"
+    store.commit_emitted([Emitted("en-1", "en", "h1", None, None, url=url)], "out.jsonl", 10)
+    store.commit_emitted([Emitted("en-1", "en", None, None, None, status="removed", url=url,
+                                  removed_at="2018-01-01T00:00:00Z")], "out.jsonl", 20)
+    store.commit_emitted([Emitted("en-1", "en", "h0", None, None, revision=2, url="https://archived/en/politics/1/x",
+                                  origin=origin)], "out.jsonl", 30)
+    seen = store.get("en-1")
+    assert (seen.status, seen.content_hash, seen.revision) == (after, "h0", 2)
+    assert seen.url == (url if after is Status.REMOVED else "https://archived/en/politics/1/x")
