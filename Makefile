@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev demo serve test test-fast lint bench bench-extract bench-quality bench-crawl bench-dataset bench-dedup bench-hostile clean mutants
+.PHONY: install install-dev demo serve test test-fast lint bench bench-extract bench-quality bench-crawl bench-reextract bench-dataset bench-dedup bench-hostile clean mutants
 
 # What a crawl needs, from the pinned versions in pyproject.toml (reinstalled when they change).
 install: $(STAMP)
@@ -46,7 +46,7 @@ test: install-dev lint
 test-fast: install-dev
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not slow"
 
-bench: bench-extract bench-quality bench-crawl bench-dedup bench-hostile
+bench: bench-extract bench-quality bench-crawl bench-reextract bench-dedup bench-hostile
 
 bench-extract: install-dev
 	$(PY) benchmarks/bench_extract.py
@@ -57,6 +57,10 @@ bench-quality: install-dev
 
 bench-crawl: install-dev
 	$(PY) benchmarks/bench_crawl.py --articles 5000 --memory-sizes 5000,50000 --workers 1,2,4
+
+# A crawl with ARABTODAY_WARC_DIR (disk per article), then extract --jobs 1 and 2 over its WARC files.
+bench-reextract: install-dev
+	$(PY) benchmarks/bench_reextract.py --articles 3000 --jobs 1,2
 
 bench-dataset: install-dev
 	$(PY) benchmarks/bench_dataset.py

@@ -43,9 +43,10 @@ DEFAULTS_DOC = ROOT / "docs" / "running.md"  # "Politeness and robustness defaul
 ARTICLES = 6
 RANDOM_LOW = 0.5  # the lowest factor Scrapy's randomised delay applies
 CLOCK_SLACK = 0.05  # seconds: when the server thread notes an arrival, against when the crawler sent it (a loaded CI)
-# The most one request's arrival may lag behind its sending on a loaded machine (CI saw 0.14 s): it shortens
-# the spans that start at that request by as much, and only those (the spans it ends are longer).
-ARRIVAL_LAG = 0.15
+# The most one request's arrival may lag behind its sending on a loaded machine (the crawler's event loop
+# busy parsing: seen 0.16 s with the whole suite running): it shortens the spans that start at that
+# request by as much, and only those (the spans it ends are longer).
+ARRIVAL_LAG = 0.3
 
 
 def documented(setting: str) -> float:
@@ -142,9 +143,9 @@ def test_the_project_per_host_cap_holds_with_the_delays_off(tmp_path: Path, serv
     assert max(r["inflight"] for r in result.requests) == PER_HOST
 
 
-@pytest.mark.parametrize("delay", [0.4, 0.0])  # 0.4: a span missing one delay (0.4) stays below 0.8 - lag
+@pytest.mark.parametrize("delay", [0.5, 0.0])  # 0.5: a span missing one delay (0.5) stays below 1.0 - lag
 def test_a_users_cap_and_delay_hold_on_every_path(tmp_path: Path, served: list[Server], delay: float) -> None:
-    """CONCURRENT_REQUESTS_PER_DOMAIN=3 and DOWNLOAD_DELAY=0.4 or 0 (AutoThrottle off; without a delay
+    """CONCURRENT_REQUESTS_PER_DOMAIN=3 and DOWNLOAD_DELAY=0.5 or 0 (AutoThrottle off; without a delay
     Scrapy's downloader alone lets a burst through): slow pages, every one answering 503 once (retried
     after its backoff), the ordering hold on; whatever the path, the server never sees more than 3 at
     once, and does see 3 (the cap is used, not just respected)."""
