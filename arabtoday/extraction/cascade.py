@@ -35,7 +35,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-import trafilatura
 from lxml import etree
 from lxml.etree import ParserError
 
@@ -215,6 +214,8 @@ def generic_tree(page: Page) -> etree._Element:
 
 def generic_blocks(page: Page, options: dict[str, bool]) -> list[str]:
     """trafilatura's main text with ``options``, as paragraphs ([] when it finds none)."""
+    import trafilatura  # 40 ms to import: paid on the first page that needs it, not at start-up
+
     try:
         text = trafilatura.extract(generic_tree(page), url=page.url, **options)
     except (RecursionError, ParserError, ValueError, TypeError) as exc:  # its own tree walks recurse

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import ClassVar
 
-import htmldate
 from lxml import etree
 
 from arabtoday.cleaning.dates import find_site_dates, find_text_dates, iso, parse_any, parse_iso, parse_site_date
@@ -179,6 +178,8 @@ class MetadataMixin:
         return min(dates, key=lambda d: d[0] - anchor if d[0] >= anchor else BEFORE_TITLE_PENALTY * (anchor - d[0]))[1]
 
     def _htmldate(self) -> datetime | None:
+        import htmldate  # imported where needed: most pages have their date before this last resort
+
         try:
             found = htmldate.find_date(copy.deepcopy(self.page.root), original_date=True, url=self.page.url,
                                        extensive_search=True)
