@@ -76,8 +76,12 @@ DATELINE_SEARCH_BLOCKS = 3
 _TERMINAL = re.compile(r"[.!?؟…\"”»]$")
 
 
+# Every boilerplate rule in one pattern: one match per block instead of one per rule.
+_ANY_BOILERPLATE = re.compile("|".join(f"(?:{p.pattern})" for p in (READ_ALSO, *BOILERPLATE)), re.I)
+
+
 def is_boilerplate(block: str) -> bool:
-    return bool(READ_ALSO.match(block)) or any(p.match(block) for p in BOILERPLATE)
+    return _ANY_BOILERPLATE.match(block) is not None
 
 
 def is_repeated_phrase(block: str) -> bool:

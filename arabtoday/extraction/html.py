@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml import etree
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
@@ -30,6 +31,8 @@ _MOJIBAKE = re.compile(r"[ØÙÚÛ][\u0080-\u00ff]")  # UTF-8 Arabic read as a L
 # to judge.
 UTF8_VALID_PER_INVALID = 20
 UTF8_MIN_VALID_CHARS = 20
+# Distinct class/id values whose verdict is kept (a page has tens; the cache bounds a long crawl).
+JUNK_CACHE_SIZE = 4096
 _ENCODED_REPLACEMENT = "\ufffd".encode()
 
 
@@ -112,13 +115,19 @@ def is_junk(el: etree._Element) -> bool:
         return True
     for attr in ("class", "id"):
         value = el.get(attr)
-        if not value:
-            continue
-        for token in value.split():
-            token = token.lower()
-            parts = JUNK_TOKEN_SPLIT.split(token)
-            if JUNK_TOKEN_PARTS.intersection(parts) or "".join(parts) in JUNK_TOKEN_PARTS:
-                return True
+        if value and _junk_attribute(value):
+            return True
+    return False
+
+
+@lru_cache(maxsize=JUNK_CACHE_SIZE)
+def _junk_attribute(value: str) -> bool:
+    """A class or id value naming a widget. Pages repeat the same few values on
+    hundreds of elements: each is split and looked up once."""
+    for token in value.split():
+        parts = JUNK_TOKEN_SPLIT.split(token.lower())
+        if JUNK_TOKEN_PARTS.intersection(parts) or "".join(parts) in JUNK_TOKEN_PARTS:
+            return True
     return False
 
 

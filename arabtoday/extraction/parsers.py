@@ -9,7 +9,6 @@ Fields that came from metadata rather than selectors are listed in
 
 from __future__ import annotations
 
-import copy
 import html
 import logging
 import re
@@ -39,7 +38,7 @@ from arabtoday.extraction.cascade import (
     ld_body_blocks,
 )
 from arabtoday.extraction.html import element_text, is_junk, text_blocks
-from arabtoday.extraction.page import Page, ld_text
+from arabtoday.extraction.page import Page, ld_text, parse_html
 from arabtoday.items import RawArticle
 from arabtoday.site.addresses import ArticleRef, absolute
 
@@ -181,8 +180,8 @@ class MetadataMixin:
         import htmldate  # imported where needed: most pages have their date before this last resort
 
         try:
-            found = htmldate.find_date(copy.deepcopy(self.page.root), original_date=True, url=self.page.url,
-                                       extensive_search=True)
+            tree = parse_html(self.page.html, html_elements=True)  # htmldate takes lxml.html trees only
+            found = htmldate.find_date(tree, original_date=True, url=self.page.url, extensive_search=True)
         except (ValueError, TypeError, RecursionError, etree.LxmlError) as exc:
             logger.debug("htmldate failed on %s: %s", self.page.url, exc)
             return None
