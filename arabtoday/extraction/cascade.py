@@ -88,6 +88,10 @@ INLINE_TAGS = frozenset({"a", "b", "i", "em", "strong", "span", "font", "u", "sm
 TRAFILATURA_COMMON = {"include_comments": False, "include_tables": True, "include_images": False,
                       "include_links": False, "deduplicate": False}
 TRAFILATURA_PRECISION = {**TRAFILATURA_COMMON, "favor_precision": True}
+# The first pass: precision without trafilatura's own second opinion (its comparison with readability and
+# jusText, 40% of its time). Where it comes out plausible (183 of the 192 real pages) it is the body; where
+# not, the full passes below run as before, so the pages that needed the second opinion still get it.
+TRAFILATURA_FAST = {**TRAFILATURA_PRECISION, "fast": True}
 # The second pass: trafilatura's balanced defaults. On the real-page benchmark
 # they recover what precision mode threw away better than ``favor_recall``,
 # which lets more chrome in (body F1 after cleaning 0.954 against 0.945).

@@ -28,6 +28,7 @@ from arabtoday.extraction.cascade import (
     GENERIC,
     GENERIC_RECALL,
     LD_BODY,
+    TRAFILATURA_FAST,
     TRAFILATURA_PRECISION,
     TRAFILATURA_RECALL,
     Candidate,
@@ -257,6 +258,7 @@ class ArticleParser(MetadataMixin):
         """Every way this parser can find the body, most specific first (run lazily, in order)."""
         dense = (DENSE_BLOCK, lambda: dense_blocks(text))
         generic = [
+            (GENERIC, lambda: generic_blocks(self.page, TRAFILATURA_FAST)),
             (GENERIC, lambda: generic_blocks(self.page, TRAFILATURA_PRECISION)),
             (GENERIC_RECALL, lambda: generic_blocks(self.page, TRAFILATURA_RECALL)),
             (LD_BODY, lambda: ld_body_blocks(self.page.ld("articleBody"))),
