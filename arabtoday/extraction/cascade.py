@@ -74,6 +74,8 @@ GRANDPARENT_SHARE = 0.5
 # A block that is exactly the text of one of the page's links is navigation
 # (menus, "latest news" lists), whatever its length.
 MIN_LINK_WORDS = 1
+# All the text inside a link, as one string (evaluated in C, not joined from Python).
+_LINK_TEXT = etree.XPath("string(.)")
 # Table rows as trafilatura writes them in text output: "| cell | cell |".
 _TABLE_ROW = re.compile(r"^\|.*\|$")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
@@ -141,16 +143,25 @@ class PageText:
         return cell is not None and not self.page.css("p", container)
 
     @cached_property
-    def link_texts(self) -> frozenset[str]:
+    def _raw_link_texts(self) -> list[str]:
+        return [_LINK_TEXT(a) for a in self.page.css("a")]
+
+    def link_texts(self, blocks: list[str]) -> frozenset[str]:
+        """The page's link texts (normalised) that could equal one of ``blocks``: a link's raw text
+        shorter than the shortest block cannot (normalising only shortens), so most links, menu
+        entries of a word or two, are never normalised."""
+        shortest = min((len(b) for b in blocks), default=0)
         texts = set()
-        for a in self.page.css("a"):
-            text = normalize("".join(a.itertext()))
+        for raw in self._raw_link_texts:
+            if len(raw) < shortest:
+                continue
+            text = normalize(raw)
             if len(text.split()) >= MIN_LINK_WORDS:
                 texts.add(text)
         return frozenset(texts)
 
     def candidate(self, name: str, blocks: list[str], reference: int) -> Candidate:
-        return Candidate(name, blocks, score(blocks, reference, self.link_texts, self.is_boilerplate),
+        return Candidate(name, blocks, score(blocks, reference, self.link_texts(blocks), self.is_boilerplate),
                          sum(len(b) for b in blocks))
 
 
