@@ -74,8 +74,10 @@ GRANDPARENT_SHARE = 0.5
 # A block that is exactly the text of one of the page's links is navigation
 # (menus, "latest news" lists), whatever its length.
 MIN_LINK_WORDS = 1
-# All the text inside a link, as one string (evaluated in C, not joined from Python).
-_LINK_TEXT = etree.XPath("string(.)")
+# Links whose text is at least $shortest characters long (XPath's string-length counts characters, as
+# len() does), and an element's text as one string.
+_LONG_LINKS = etree.XPath("//a[string-length(.) >= $shortest]")
+_TEXT = etree.XPath("string(.)")
 # Table rows as trafilatura writes them in text output: "| cell | cell |".
 _TABLE_ROW = re.compile(r"^\|.*\|$")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
@@ -142,20 +144,14 @@ class PageText:
             (a for a in container.iterancestors() if a.tag in LAYOUT_CELL_TAGS), None)
         return cell is not None and not self.page.css("p", container)
 
-    @cached_property
-    def _raw_link_texts(self) -> list[str]:
-        return [_LINK_TEXT(a) for a in self.page.css("a")]
-
     def link_texts(self, blocks: list[str]) -> frozenset[str]:
-        """The page's link texts (normalised) that could equal one of ``blocks``: a link's raw text
-        shorter than the shortest block cannot (normalising only shortens), so most links, menu
-        entries of a word or two, are never normalised."""
+        """The page's link texts (normalised) that could equal one of ``blocks``: a link whose raw
+        text is shorter than the shortest block cannot (normalising only shortens), so most links,
+        menu entries of a word or two, are filtered out by the XPath engine and never normalised."""
         shortest = min((len(b) for b in blocks), default=0)
         texts = set()
-        for raw in self._raw_link_texts:
-            if len(raw) < shortest:
-                continue
-            text = normalize(raw)
+        for link in _LONG_LINKS(self.page.root, shortest=shortest):
+            text = normalize(_TEXT(link))
             if len(text.split()) >= MIN_LINK_WORDS:
                 texts.add(text)
         return frozenset(texts)

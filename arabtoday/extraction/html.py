@@ -24,7 +24,8 @@ from arabtoday.extraction.selectors import JUNK_TAGS, JUNK_TOKEN_PARTS, JUNK_TOK
 # Tried in this order when the declared charset does not decode cleanly.
 CANDIDATE_ENCODINGS = ("utf-8", "cp1256", "cp1252")
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
-_MOJIBAKE = re.compile(r"[ØÙÚÛ][\u0080-\u00ff]")  # UTF-8 Arabic read as a Latin charset
+_MOJIBAKE_LEADS = "ØÙÚÛ"
+_MOJIBAKE = re.compile(rf"[{_MOJIBAKE_LEADS}][\u0080-\u00ff]")  # UTF-8 Arabic read as a Latin charset
 # A page is UTF-8 despite invalid bytes when valid multi-byte characters
 # outnumber the invalid sequences this many times (legacy text read as UTF-8
 # has fewer valid characters than invalid ones), and there are enough of them
@@ -48,6 +49,13 @@ def _badness(text: str) -> int:
     return text.count("\ufffd") + len(_MOJIBAKE.findall(text))
 
 
+def _is_clean(text: str) -> bool:
+    """``_badness(text) == 0``, without the pattern's scan of the page when none of its first letters occurs."""
+    if "\ufffd" in text:
+        return False
+    return not any(c in text for c in _MOJIBAKE_LEADS) or _MOJIBAKE.search(text) is None
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
     """Decode an HTML page, trusting declarations only when they decode cleanly."""
     declared = http_content_type_encoding(content_type) if content_type else None
@@ -60,7 +68,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
         utf8 = mostly_utf8(body)
         if utf8 is not None:
             return Decoded(utf8, "utf-8", declared, corrected=True)
-    if _badness(text) == 0 or (_is_utf8_name(encoding) and mostly_utf8(body) is not None):
+    if _is_utf8_name(encoding) and "\ufffd" not in text:
+        return Decoded(text, encoding, declared, corrected=False)  # decoded without a single error: valid UTF-8
+    if _is_clean(text) or (_is_utf8_name(encoding) and mostly_utf8(body) is not None):
         return Decoded(text, encoding, declared, corrected=False)
     best = (_badness(text), encoding, text)
     for candidate in CANDIDATE_ENCODINGS:
