@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev demo serve test test-fast lint bench bench-extract bench-quality bench-crawl bench-reextract bench-dataset bench-dedup bench-hostile clean mutants
+.PHONY: install install-dev demo serve test test-fast lint bench bench-extract bench-quality bench-startup bench-crawl bench-reextract bench-dataset bench-dedup bench-hostile clean mutants
 
 # What a crawl needs, from the pinned versions in pyproject.toml (reinstalled when they change).
 install: $(STAMP)
@@ -46,7 +46,7 @@ test: install-dev lint
 test-fast: install-dev
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not slow"
 
-bench: bench-extract bench-quality bench-crawl bench-reextract bench-dedup bench-hostile
+bench: bench-extract bench-quality bench-startup bench-crawl bench-reextract bench-dedup bench-hostile
 
 bench-extract: install-dev
 	$(PY) benchmarks/bench_extract.py
@@ -54,6 +54,10 @@ bench-extract: install-dev
 # Real pages of other publishers (benchmarks/realpages/): the fallback path against trafilatura, same process.
 bench-quality: install-dev
 	$(PY) benchmarks/bench_quality.py
+
+# Whole processes: scrapy list against python -c "import scrapy" (median of N, alternating).
+bench-startup: install-dev
+	$(PY) benchmarks/bench_startup.py
 
 bench-crawl: install-dev
 	$(PY) benchmarks/bench_crawl.py --articles 5000 --memory-sizes 5000,50000 --workers 1,2,4

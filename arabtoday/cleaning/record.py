@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timezone
 
 from arabtoday.cleaning.dates import iso
-from arabtoday.cleaning.text import content_hash, fold_for_match, normalize, word_count
+from arabtoday.cleaning.text import count_and_hash, fold_for_match, normalize
 from arabtoday.items import Article, RawArticle, copied_fields
 
 # Wire agencies and house bylines: a dateline naming one of these has no author.
@@ -76,8 +76,12 @@ DATELINE_SEARCH_BLOCKS = 3
 _TERMINAL = re.compile(r"[.!?؟…\"”»]$")
 
 
+# Every boilerplate rule in one pattern: one match per block instead of one per rule.
+_ANY_BOILERPLATE = re.compile("|".join(f"(?:{p.pattern})" for p in (READ_ALSO, *BOILERPLATE)), re.I)
+
+
 def is_boilerplate(block: str) -> bool:
-    return bool(READ_ALSO.match(block)) or any(p.match(block) for p in BOILERPLATE)
+    return _ANY_BOILERPLATE.match(block) is not None
 
 
 def is_repeated_phrase(block: str) -> bool:
@@ -204,6 +208,7 @@ def clean(raw: RawArticle, crawled_at: datetime | None = None) -> Article:
     """The SPEC record for a raw article. Pure: same input, same record (but ``crawled_at``)."""
     blocks, dateline, source = body_blocks(raw)
     body = "\n\n".join(blocks)
+    words, digest = count_and_hash(body) if body else (0, "")
     fetched = iso(crawled_at or datetime.now(timezone.utc))
     record = Article(
         **copied_fields(raw),  # url, lang, dates, image_url, extractor(_version): as the page object read them
@@ -216,8 +221,8 @@ def clean(raw: RawArticle, crawled_at: datetime | None = None) -> Article:
         image_caption=normalize(raw.image_caption) or None,
         body=body,
         tags=[t for t in (normalize(t) for t in raw.tags) if t],
-        word_count=word_count(body),
-        content_hash=content_hash(body) if body else "",
+        word_count=words,
+        content_hash=digest,
         crawled_at=fetched,
     )
     if record.captured_at is None:  # a live fetch: captured when fetched

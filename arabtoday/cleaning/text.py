@@ -61,5 +61,21 @@ def word_count(text: str) -> int:
 def content_hash(body: str) -> str:
     """Hash of the normalised body: punctuation, case and Arabic letter variants
     do not count, so a republished copy that only re-typed quotes matches."""
-    key = " ".join(words(fold_for_match(body)))
-    return hashlib.blake2b(key.encode("utf-8"), digest_size=16).hexdigest()
+    return _hash(words(fold_for_match(body)))
+
+
+def _hash(folded_words: list[str]) -> str:
+    return hashlib.blake2b(" ".join(folded_words).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def count_and_hash(body: str) -> tuple[int, str]:
+    """``(word_count(body), content_hash(body))`` of a body made of normalised
+    paragraphs, in as few passes as the text allows: its normalisation is not
+    repeated (whitespace does not count in either), and ASCII text (where
+    folding is lowercasing, which moves no word boundary) is split into words
+    once for both."""
+    lowered = body.lower()
+    if body.isascii():
+        tokens = words(lowered)
+        return len(tokens), _hash(tokens)
+    return word_count(body), _hash(words(lowered.translate(_FOLD)))

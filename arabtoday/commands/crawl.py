@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,10 +25,19 @@ from arabtoday.config import BadSetting, validate
 from arabtoday.exitstatus import ExitStatus, StartError, mark
 from arabtoday.files import unwritable
 from arabtoday.params import BadArgument, CrawlParams
-from arabtoday.run.reporter import report_start_failure
 from arabtoday.signals import RUN_STOPPING
 
 logger = logging.getLogger(__name__)
+
+
+def report_start_failure(settings: Any, spider_args: Mapping[str, Any], message: str, status: ExitStatus) -> None:
+    """The run report of a run that could not start (:func:`arabtoday.run.reporter.report_start_failure`);
+    the report's modules are imported then, not by every ``scrapy`` command (``scrapy list`` loads this one)."""
+    from arabtoday.run.reporter import report_start_failure as report
+
+    report(settings, spider_args, message, status)
+
+
 EXIT_STAT = "arabtoday/exit_status"
 
 

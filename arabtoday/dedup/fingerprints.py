@@ -17,12 +17,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import mmh3
-import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from arabtoday.cleaning.text import fold_for_match, words
+
+if TYPE_CHECKING:
+    import numpy as np
+    from datasketch import MinHash
 
 SHINGLE_WORDS = 5
 DEFAULT_PERMUTATIONS = 64
@@ -37,7 +40,7 @@ class Fingerprint:
     bands: tuple[int, ...]  # signed 64-bit LSH band keys (edition included)
 
 
-_FNV_PRIME = np.uint64(0x100000001B3)
+FNV_PRIME = 0x100000001B3
 
 
 def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> list[int]:
@@ -49,11 +52,13 @@ def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> list[int]:
     tokens = words(fold_for_match(text))
     if not tokens:
         return [0]
+    import numpy as np  # numpy (and datasketch, scipy) are imported by the commands that fingerprint, not at start-up
+
     wh = np.fromiter((mmh3.hash(t, signed=False) for t in tokens), dtype=np.uint64, count=len(tokens))
     windows = max(1, len(tokens) - size + 1)
     h = wh[:windows].copy()
     for k in range(1, min(size, len(tokens))):
-        h = (h * _FNV_PRIME) ^ wh[k:k + windows]
+        h = (h * np.uint64(FNV_PRIME)) ^ wh[k:k + windows]
     return ((h ^ (h >> np.uint64(32))) & np.uint64(0xFFFFFFFF)).tolist()
 
 
@@ -63,6 +68,8 @@ def _identity(value: int) -> int:
 
 def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of two signatures."""
+    import numpy as np
+
     sa, sb = np.frombuffer(a, dtype="<u4"), np.frombuffer(b, dtype="<u4")
     return float(np.count_nonzero(sa == sb)) / len(sa) if len(sa) == len(sb) and len(sa) else 0.0
 
@@ -75,15 +82,22 @@ class Fingerprinter:
             raise ValueError(f"near-duplicate threshold must be in (0, 1], got {threshold}")
         self.threshold = threshold
         self.num_perm = num_perm
+        from datasketch import MinHashLSH  # datasketch pulls in scipy: paid by the commands that fingerprint
+
         lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)  # for datasketch's choice of bands/rows
         self.bands, self.rows = lsh.b, lsh.r
 
     @cached_property
     def _template(self) -> MinHash:
         """Generating permutations is the costly part of a MinHash: do it once."""
+        from datasketch import MinHash
+
         return MinHash(num_perm=self.num_perm, seed=1, hashfunc=_identity)
 
     def signature(self, text: str) -> np.ndarray:
+        import numpy as np
+        from datasketch import MinHash
+
         template = self._template
         mh = MinHash(num_perm=self.num_perm, seed=1, permutations=template.permutations, scheme=template.scheme,
                      hashfunc=_identity)  # the shingles are hashed already

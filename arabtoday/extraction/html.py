@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml import etree
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
@@ -23,13 +24,16 @@ from arabtoday.extraction.selectors import JUNK_TAGS, JUNK_TOKEN_PARTS, JUNK_TOK
 # Tried in this order when the declared charset does not decode cleanly.
 CANDIDATE_ENCODINGS = ("utf-8", "cp1256", "cp1252")
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
-_MOJIBAKE = re.compile(r"[ØÙÚÛ][\u0080-\u00ff]")  # UTF-8 Arabic read as a Latin charset
+_MOJIBAKE_LEADS = "ØÙÚÛ"
+_MOJIBAKE = re.compile(rf"[{_MOJIBAKE_LEADS}][\u0080-\u00ff]")  # UTF-8 Arabic read as a Latin charset
 # A page is UTF-8 despite invalid bytes when valid multi-byte characters
 # outnumber the invalid sequences this many times (legacy text read as UTF-8
 # has fewer valid characters than invalid ones), and there are enough of them
 # to judge.
 UTF8_VALID_PER_INVALID = 20
 UTF8_MIN_VALID_CHARS = 20
+# Distinct class/id values whose verdict is kept (a page has tens; the cache bounds a long crawl).
+JUNK_CACHE_SIZE = 4096
 _ENCODED_REPLACEMENT = "\ufffd".encode()
 
 
@@ -45,6 +49,13 @@ def _badness(text: str) -> int:
     return text.count("\ufffd") + len(_MOJIBAKE.findall(text))
 
 
+def _is_clean(text: str) -> bool:
+    """``_badness(text) == 0``, without the pattern's scan of the page when none of its first letters occurs."""
+    if "\ufffd" in text:
+        return False
+    return not any(c in text for c in _MOJIBAKE_LEADS) or _MOJIBAKE.search(text) is None
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
     """Decode an HTML page, trusting declarations only when they decode cleanly."""
     declared = http_content_type_encoding(content_type) if content_type else None
@@ -57,7 +68,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
         utf8 = mostly_utf8(body)
         if utf8 is not None:
             return Decoded(utf8, "utf-8", declared, corrected=True)
-    if _badness(text) == 0 or (_is_utf8_name(encoding) and mostly_utf8(body) is not None):
+    if _is_utf8_name(encoding) and "\ufffd" not in text:
+        return Decoded(text, encoding, declared, corrected=False)  # decoded without a single error: valid UTF-8
+    if _is_clean(text) or (_is_utf8_name(encoding) and mostly_utf8(body) is not None):
         return Decoded(text, encoding, declared, corrected=False)
     best = (_badness(text), encoding, text)
     for candidate in CANDIDATE_ENCODINGS:
@@ -112,13 +125,19 @@ def is_junk(el: etree._Element) -> bool:
         return True
     for attr in ("class", "id"):
         value = el.get(attr)
-        if not value:
-            continue
-        for token in value.split():
-            token = token.lower()
-            parts = JUNK_TOKEN_SPLIT.split(token)
-            if JUNK_TOKEN_PARTS.intersection(parts) or "".join(parts) in JUNK_TOKEN_PARTS:
-                return True
+        if value and _junk_attribute(value):
+            return True
+    return False
+
+
+@lru_cache(maxsize=JUNK_CACHE_SIZE)
+def _junk_attribute(value: str) -> bool:
+    """A class or id value naming a widget. Pages repeat the same few values on
+    hundreds of elements: each is split and looked up once."""
+    for token in value.split():
+        parts = JUNK_TOKEN_SPLIT.split(token.lower())
+        if JUNK_TOKEN_PARTS.intersection(parts) or "".join(parts) in JUNK_TOKEN_PARTS:
+            return True
     return False
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from functools import cached_property, lru_cache
 from typing import Any
 
 from lxml import etree
-from parsel import Selector
+from lxml import html as lxml_html
 from parsel.csstranslator import HTMLTranslator
 
 from arabtoday.cleaning.text import normalize
@@ -40,9 +41,28 @@ def compiled(css: str) -> etree.XPath:
 _TRANSLATOR = HTMLTranslator()
 
 
-def parse_html(html: str) -> etree._Element:
-    """The lxml tree of a page (the same parser and options parsel uses)."""
-    return Selector(text=html or "<html></html>", type="html").root
+_PARSERS = threading.local()  # an lxml parser is not to be shared between threads: one per thread, made once
+
+
+def _parser(html_elements: bool) -> etree.HTMLParser:
+    key = "lxml_html" if html_elements else "plain"
+    parser = getattr(_PARSERS, key, None)
+    if parser is None:
+        make = lxml_html.HTMLParser if html_elements else etree.HTMLParser
+        parser = make(recover=True, encoding="utf-8", huge_tree=True)
+        setattr(_PARSERS, key, parser)
+    return parser
+
+
+def parse_html(html: str, html_elements: bool = False) -> etree._Element:
+    """The lxml tree of a page: parsel's parsing (same options, same input clean-up) on plain lxml
+    elements. parsel's ``Selector`` made a parser per page, and ``lxml.html``'s element classes cost
+    a Python class lookup for every element a walk touches (a tenth of the time on real pages); they
+    are made only for trafilatura (``html_elements``), which accepts no other tree."""
+    body = (html or "").strip().replace("\x00", "").encode("utf-8") or b"<html/>"
+    parser = _parser(html_elements)
+    root = etree.fromstring(body, parser=parser)
+    return root if root is not None else etree.fromstring(b"<html/>", parser=parser)
 
 
 class Page:
@@ -52,9 +72,11 @@ class Page:
         # True when the page was nested too deep for the parser and was re-read
         # with its deepest wrappers unwrapped (see arabtoday.extraction.depth).
         self.flattened = False
+        self.html = html  # what ``root`` was parsed from (the fallback's generic extractor parses it again)
         if html.count("<") >= TRUNCATION_DEPTH and too_deep(self.root):  # fewer tags cannot nest that deep
             logger.warning("%s: nested deeper than the HTML parser holds; deepest wrappers unwrapped", url)
-            self.root = parse_html(flatten(html))
+            self.html = flatten(html)
+            self.root = parse_html(self.html)
             self.flattened = True
 
     def css(self, query: str, scope: etree._Element | None = None) -> list[Any]:

@@ -9,7 +9,6 @@ Fields that came from metadata rather than selectors are listed in
 
 from __future__ import annotations
 
-import copy
 import html
 import logging
 import re
@@ -18,7 +17,6 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import ClassVar
 
-import htmldate
 from lxml import etree
 
 from arabtoday.cleaning.dates import find_site_dates, find_text_dates, iso, parse_any, parse_iso, parse_site_date
@@ -30,6 +28,7 @@ from arabtoday.extraction.cascade import (
     GENERIC,
     GENERIC_RECALL,
     LD_BODY,
+    TRAFILATURA_FAST,
     TRAFILATURA_PRECISION,
     TRAFILATURA_RECALL,
     Candidate,
@@ -40,7 +39,7 @@ from arabtoday.extraction.cascade import (
     ld_body_blocks,
 )
 from arabtoday.extraction.html import element_text, is_junk, text_blocks
-from arabtoday.extraction.page import Page, ld_text
+from arabtoday.extraction.page import Page, ld_text, parse_html
 from arabtoday.items import RawArticle
 from arabtoday.site.addresses import ArticleRef, absolute
 
@@ -179,9 +178,11 @@ class MetadataMixin:
         return min(dates, key=lambda d: d[0] - anchor if d[0] >= anchor else BEFORE_TITLE_PENALTY * (anchor - d[0]))[1]
 
     def _htmldate(self) -> datetime | None:
+        import htmldate  # imported where needed: most pages have their date before this last resort
+
         try:
-            found = htmldate.find_date(copy.deepcopy(self.page.root), original_date=True, url=self.page.url,
-                                       extensive_search=True)
+            tree = parse_html(self.page.html, html_elements=True)  # htmldate takes lxml.html trees only
+            found = htmldate.find_date(tree, original_date=True, url=self.page.url, extensive_search=True)
         except (ValueError, TypeError, RecursionError, etree.LxmlError) as exc:
             logger.debug("htmldate failed on %s: %s", self.page.url, exc)
             return None
@@ -257,6 +258,7 @@ class ArticleParser(MetadataMixin):
         """Every way this parser can find the body, most specific first (run lazily, in order)."""
         dense = (DENSE_BLOCK, lambda: dense_blocks(text))
         generic = [
+            (GENERIC, lambda: generic_blocks(self.page, TRAFILATURA_FAST)),
             (GENERIC, lambda: generic_blocks(self.page, TRAFILATURA_PRECISION)),
             (GENERIC_RECALL, lambda: generic_blocks(self.page, TRAFILATURA_RECALL)),
             (LD_BODY, lambda: ld_body_blocks(self.page.ld("articleBody"))),

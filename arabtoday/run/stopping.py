@@ -24,11 +24,11 @@ it is still waiting for.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
 from scrapy import Request, signals
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
@@ -95,26 +95,41 @@ class Stopping:
         return True
 
 
-class StoppableHTTPHandler(HTTP11DownloadHandler):
-    """Scrapy's HTTP/1.1 download handler, whose downloads in flight are cancelled when the run stops."""
+@functools.cache
+def _stoppable_handler() -> type:
+    """The handler class, built on first use: Scrapy's HTTP/1.1 handler imports its TLS stack (about 0.1 s),
+    which commands that download nothing (``scrapy list``) should not pay for."""
+    from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self.stopping = Stopping(crawler)
+    class StoppableHTTPHandler(HTTP11DownloadHandler):
+        """Scrapy's HTTP/1.1 download handler, whose downloads in flight are cancelled when the run stops."""
 
-    async def download_request(self, request: Request) -> Response:
-        if self.stopping.stopped:
-            raise Interrupted(f"not downloaded, the run is stopping: {request.url}")
-        download = asyncio.ensure_future(super().download_request(request))
-        stop = asyncio.ensure_future(self.stopping.wait())
-        try:
-            await asyncio.wait({download, stop}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stop.cancel()
-        if download.done():
-            return download.result()
-        download.cancel()
-        raise Interrupted(f"download cut short, the run is stopping: {request.url}")
+        def __init__(self, crawler: Crawler) -> None:
+            super().__init__(crawler)
+            self.stopping = Stopping(crawler)
+
+        async def download_request(self, request: Request) -> Response:
+            if self.stopping.stopped:
+                raise Interrupted(f"not downloaded, the run is stopping: {request.url}")
+            download = asyncio.ensure_future(super().download_request(request))
+            stop = asyncio.ensure_future(self.stopping.wait())
+            try:
+                await asyncio.wait({download, stop}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stop.cancel()
+            if download.done():
+                return download.result()
+            download.cancel()
+            raise Interrupted(f"download cut short, the run is stopping: {request.url}")
+
+    return StoppableHTTPHandler
+
+
+def __getattr__(name: str) -> Any:
+    """``StoppableHTTPHandler`` (named in the settings' DOWNLOAD_HANDLERS), loaded on first use."""
+    if name == "StoppableHTTPHandler":
+        return _stoppable_handler()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class StopWatch:
