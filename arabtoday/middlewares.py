@@ -65,6 +65,7 @@ from arabtoday.run.failures import Truncated, looks_cut
 from arabtoday.run.stopping import Interrupted, Stopping
 from arabtoday.schema import LIVE_ORIGIN
 from arabtoday.signals import LASTMOD_SEEN
+from arabtoday.site.ids import IdMap
 from arabtoday.site.scope import OutOfScope, Scope
 from arabtoday.state.extension import StateExtension
 from arabtoday.state.history import History
@@ -89,7 +90,7 @@ class IncrementalMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.incremental = crawler.settings.getbool("ARABTODAY_INCREMENTAL")
-        self.known: dict[str, bool] = {}  # article id -> requested in this run (False: skipped, unchanged)
+        self.known = IdMap()  # article id -> requested in this run (False: skipped, unchanged)
         self._history: History | None = None
 
     @property

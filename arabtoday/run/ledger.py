@@ -38,6 +38,7 @@ from twisted.python.failure import Failure
 from arabtoday.meta import ARTICLE_ID
 from arabtoday.schema import LIVE
 from arabtoday.signals import ARTICLE_DECIDED, ARTICLE_OUTCOME, RECORDS_LOST
+from arabtoday.site.ids import IdMap
 from arabtoday.stats import Bucket, Stat, article_outcome
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class Ledger:
         self.crawler = crawler
         self.stats = crawler.stats
         self.open: dict[str, str] = {}  # article id -> url, requested and not yet decided
-        self.decided: dict[str, str] = {}  # article id -> the bucket its account closed in
+        self.decided = IdMap()  # article id -> the bucket its account closed in (bitmaps: flat in pages)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Ledger:

@@ -8,5 +8,5 @@ recovers and closes it; everything else gets the store from it), ``history``
 (the ``History`` extension: which sitemaps list each article, what vanished from
 them, the rechecks that find removals).
 
-May import: dedup, cleaning, run, and the declared-once modules.
+May import: dedup, cleaning, run, site, and the declared-once modules.
 """

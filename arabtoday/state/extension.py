@@ -26,6 +26,7 @@ from arabtoday.exitstatus import ExitStatus, StartError, mark
 from arabtoday.run.stopping import stop_run
 from arabtoday.schema import LIVE, LIVE_ORIGIN
 from arabtoday.signals import ARTICLE_DECIDED, LASTMOD_SEEN, OUTPUT_OPENED, RECORDS_DURABLE
+from arabtoday.site.ids import IdMap
 from arabtoday.state.recovery import recover
 from arabtoday.state.store import Emitted, StateError, StateStore, Status, open_store
 from arabtoday.stats import Bucket, Stat
@@ -56,7 +57,7 @@ class StateExtension:
             crawler.stats.set_value(Stat.STATE_RECOVERED, recovered)
         # lastmods the sitemap gave for articles already committed in this run (found first on a listing)
         self._late_lastmods: dict[str, str] = {}
-        self._settled: dict[str, Status] = {}  # ids whose fetch settled this run, and their status
+        self._settled = IdMap()  # ids whose fetch settled this run, and their status
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StateExtension:

@@ -28,6 +28,7 @@ from typing import Any
 from arabtoday.cleaning.dates import iso, parse_iso
 from arabtoday.dedup.fingerprints import Fingerprint, Fingerprinter, similarity
 from arabtoday.schema import LIVE, REMOVED, SUPERSEDED
+from arabtoday.site.ids import IdSet
 from arabtoday.state.store import (
     COPY_OF,
     ORIGINAL_OF,
@@ -46,7 +47,9 @@ from arabtoday.state.store import (
 # The fingerprints' format: a state built with another cannot be read (2: MurmurHash3; 3: outputs record
 # their writer; 4: rowid bands; 5: word-hash shingles). Columns and tables added since are migrated in place.
 FINGERPRINT_VERSION = 5
-CACHE_KIB = 64 * 1024
+# SQLite's own page cache, in this process's memory (the OS caches the file beyond it, a miss costs a
+# read): bounded so that a crawl's memory does not grow with its state.
+CACHE_KIB = 8 * 1024
 BUSY_TIMEOUT_MS = 30_000
 WAL_CHECKPOINT_PAGES = 10_000
 CHAIN_LIMIT = 64  # copies of copies followed to the original at most this deep (a cycle cannot hang a run)
@@ -147,7 +150,7 @@ class SqliteStore(StateStore):
             raise state_error(self.path, exc) from None
         self._check_params()
         self._in_tx = False
-        self._run_claims: set[str] = set()  # one process per run: the claims live with it
+        self._run_claims = IdSet()  # one process per run: the claims live with it
 
     def _migrate(self) -> None:
         """Columns added since a state was created (additive: older states keep working)."""
