@@ -26,8 +26,6 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, HtmlResponse, Request, Response
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 
 from arabtoday.archive import commoncrawl, wayback
 from arabtoday.meta import ARCHIVED_URL, ORIGIN
@@ -66,6 +64,9 @@ def endpoints(settings: Any, backfill: str | None) -> tuple[Endpoint, ...]:
 
 def read_record(body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
     """The HTTP status, headers and body of the one WARC ``response`` record a byte range holds."""
+    from warcio.archiveiterator import ArchiveIterator  # only a Common Crawl backfill reads one: not at start-up
+    from warcio.exceptions import ArchiveLoadFailed
+
     try:
         for record in ArchiveIterator(io.BytesIO(body)):
             if record.rec_type != "response" or record.http_headers is None:
