@@ -99,10 +99,10 @@ _REASONS = {
     ExitStatus.ARTICLES_FAILED: "{failed} article page(s) failed; they are retried by the next run",
     ExitStatus.WRITE_FAILED: "output or state could not be written",
     ExitStatus.BLOCKED: "stopped early: the site is blocking the crawler",
-    ExitStatus.UNREACHABLE: "the site was unreachable at every entry point",
+    ExitStatus.UNREACHABLE: "the site (or, for a backfill, the archive) was unreachable at every entry point",
     ExitStatus.STATE_UNUSABLE: "the state is locked by another run, or corrupt",
-    ExitStatus.DISCOVERY_INCOMPLETE: "{sources} source(s) of addresses (sitemap, feed, listing) failed: discovery is "
-                                     "incomplete; the next run reads them again",
+    ExitStatus.DISCOVERY_INCOMPLETE: "{sources} source(s) of addresses (sitemap, feed, listing, archive index) failed: "
+                                     "discovery is incomplete; the next run reads them again",
     ExitStatus.INTERRUPTED_INT: "interrupted (SIGINT)",
     ExitStatus.INTERRUPTED_TERM: "interrupted (SIGTERM)",
 }

@@ -125,7 +125,7 @@ class WaybackServer:
                     status, body = 404, b"not archived"
                     m = REPLAY.match(unquote(self.path))
                     for capture in server.captures if m else ():
-                        if m and (capture.timestamp, capture.original) == (m["timestamp"], m["original"]):
+                        if m and (capture.timestamp, unquote(capture.original)) == (m["timestamp"], m["original"]):
                             status, body = capture.served or capture.status, capture.body
                             if capture.location:
                                 headers["Location"] = capture.location

@@ -91,6 +91,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Sequence
@@ -627,3 +628,22 @@ async def aiter_of(*entries: Any) -> AsyncIterator[Any]:
     """A callback's output as Scrapy hands it to an async spider middleware."""
     for entry in entries:
         yield entry
+
+
+def assert_reextracted(result: CrawlResult, warc_dir: Path, fields: Sequence[str] = (
+        "content_hash", "origin", "captured_at", "url", "warc_file", "warc_record_id", "body")) -> None:
+    """``arabtoday extract`` over the crawl's WARC files gives each of its records again, with the same
+    text, address and provenance (an extraction has no state: it may give more, never other)."""
+    files = sorted(str(p) for p in warc_dir.glob("*.warc.gz"))
+    assert files, f"no WARC file in {warc_dir}"
+    done = subprocess.run([sys.executable, "-m", "arabtoday", "extract", *files], cwd=ROOT, capture_output=True,
+                          check=False)
+    again = {}
+    for line in done.stdout.splitlines():
+        record = json.loads(line)
+        if record.get("status", "live") == "live":
+            again[record["id"]] = record
+    for record in result.records:
+        assert record["id"] in again, (record["id"], done.stderr.decode()[-2000:])
+        for name in fields:
+            assert again[record["id"]][name] == record[name], (record["id"], name)

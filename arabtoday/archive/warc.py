@@ -20,7 +20,11 @@ record is cut off again, so the file ends on a whole record.
 Whatever the directory, every live response gets its capture time
 (``meta[CAPTURED_AT]``); with a directory, also the file and ``WARC-Record-ID``
 of its response record (``meta[WARC_RECORD]``): the record made from the page
-carries them (``captured_at``, ``warc_file``, ``warc_record_id``).
+carries them (``captured_at``, ``warc_file``, ``warc_record_id``). A page read
+from an archive keeps the archive's capture time; its response record (dated
+when we fetched it, as every record) also carries ``X-Arabtoday-Origin``,
+``X-Arabtoday-Captured-At`` and ``X-Arabtoday-Original-URI``, so that
+``arabtoday extract`` gives it the same provenance and address as the crawl.
 
 warcio is used rather than scrapy-webarchive: it is the reference library
 (Webrecorder's), already pinned for reading, and writing through it from a
@@ -47,7 +51,7 @@ from scrapy.http import Request, Response
 
 from arabtoday.cleaning.dates import iso
 from arabtoday.exitstatus import ExitStatus, mark
-from arabtoday.meta import CAPTURED_AT, ORIGIN, WARC_RECORD
+from arabtoday.meta import ARCHIVED_URL, CAPTURED_AT, ORIGIN, WARC_RECORD
 from arabtoday.run.stopping import stop_run
 from arabtoday.schema import LIVE_ORIGIN
 from arabtoday.stats import Stat
@@ -62,6 +66,11 @@ CACHED = "cached"  # the flag Scrapy's HTTP cache puts on a response it did not 
 # Headers the download already undid: kept under another name, so that a reader does not undo them again.
 UNDONE = {"transfer-encoding": "X-Arabtoday-Orig-Transfer-Encoding"}
 DEFAULT_PROTOCOL = "HTTP/1.1"
+# WARC headers of our own on the response record of a page read from an archive (a backfill): where it was
+# read, when the archive captured it, the site's own address. ``arabtoday extract`` reads them back.
+ORIGIN_HEADER = "X-Arabtoday-Origin"
+CAPTURED_HEADER = "X-Arabtoday-Captured-At"
+ORIGINAL_HEADER = "X-Arabtoday-Original-URI"
 
 
 def file_name(started: datetime, serial: int) -> str:
@@ -101,20 +110,21 @@ class WarcWriter:
         self.records = 0
         self.bytes = 0
 
-    def write_exchange(self, request: Request, response: Response, captured_at: str) -> str:
-        """Write the exchange (request, then response); the response record's ``WARC-Record-ID``.
-        OSError when the disk refuses: nothing of the pair is counted as written then."""
+    def write_exchange(self, request: Request, response: Response, fetched_at: str,
+                       extra: dict[str, str] | None = None) -> str:
+        """Write the exchange (request, then response, with ``extra`` WARC headers); the response record's
+        ``WARC-Record-ID``. OSError when the disk refuses: nothing of the pair is counted as written then."""
         from warcio.statusandheaders import StatusAndHeaders
         from warcio.warcwriter import WARCWriter
 
         buffer = io.BytesIO()
         writer = WARCWriter(buffer, gzip=True, warc_version="1.1")
-        date = {"WARC-Date": captured_at}
+        date = {"WARC-Date": fetched_at}
         if response.ip_address is not None:
             date["WARC-IP-Address"] = str(response.ip_address)
         protocol = response.protocol or DEFAULT_PROTOCOL
         answer = writer.create_warc_record(
-            response.url, "response", payload=io.BytesIO(response.body), warc_headers_dict=date,
+            response.url, "response", payload=io.BytesIO(response.body), warc_headers_dict={**date, **(extra or {})},
             http_headers=StatusAndHeaders(_status_line(response.status), _header_list(response.headers),
                                           protocol=protocol))
         record_id = answer.rec_headers.get_header("WARC-Record-ID")
@@ -209,15 +219,20 @@ class WarcCapture:
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
         if CACHED in response.flags:
             return response  # not a fetch: it was written when it was fetched
-        archived = request.meta.get(ORIGIN, LIVE_ORIGIN) != LIVE_ORIGIN
-        captured = request.meta[CAPTURED_AT] if archived and request.meta.get(CAPTURED_AT) else iso(
-            datetime.now(timezone.utc))
-        request.meta[CAPTURED_AT] = captured
+        origin = request.meta.get(ORIGIN, LIVE_ORIGIN)
+        fetched = iso(datetime.now(timezone.utc))
+        extra = None
+        if origin != LIVE_ORIGIN and request.meta.get(CAPTURED_AT):  # an archive's capture: its own time
+            extra = {ORIGIN_HEADER: origin, CAPTURED_HEADER: request.meta[CAPTURED_AT]}
+            if request.meta.get(ARCHIVED_URL):
+                extra[ORIGINAL_HEADER] = request.meta[ARCHIVED_URL]
+        else:
+            request.meta[CAPTURED_AT] = fetched
         request.meta.pop(WARC_RECORD, None)  # a redirect's or retry's record is not this response's
         if self.writer is None or self.failed is not None:
             return response
         try:
-            record_id = self.writer.write_exchange(request, response, captured)
+            record_id = self.writer.write_exchange(request, response, fetched, extra)
         except OSError as exc:
             self._write_failed(exc)
             return response

@@ -24,7 +24,7 @@ import re
 import sys
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
@@ -33,8 +33,9 @@ import filetype
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeadersParser, StatusAndHeadersParserException
 
+from arabtoday.archive.warc import CAPTURED_HEADER, ORIGIN_HEADER, ORIGINAL_HEADER
 from arabtoday.cleaning.dates import iso, parse_iso
-from arabtoday.schema import LIVE_ORIGIN, WAYBACK
+from arabtoday.schema import COMMONCRAWL, LIVE_ORIGIN, WAYBACK
 
 STDIN = "-"
 STDIN_LABEL = "<stdin>"
@@ -115,6 +116,7 @@ _WAYBACK_TOOLBAR = re.compile(r"<!-- BEGIN WAYBACK TOOLBAR INSERT -->.*?<!-- END
 _SCHEME_SLASHES = re.compile(r"^(https?):/*", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 WAYBACK_STAMP_DIGITS = 14  # YYYYMMDDhhmmss
+HTTP_OK, HTTP_REDIRECT = 200, 300
 
 
 def capture_of(url: str | None, when: str | None) -> tuple[str, str | None]:
@@ -522,7 +524,8 @@ def _page_from_record(record: _Record, block: bytes, where: str, target: str, ma
     try:
         http = _HTTP_HEAD.parse(stream) if record.headers.get("warc-type") == "response" else None
         ctype = (http.get_header("Content-Type") if http else record.headers.get("content-type")) or ""
-        if "html" not in ctype.lower():
+        archived = record.headers.get(ORIGIN_HEADER.lower())
+        if "html" not in ctype.lower() and archived != COMMONCRAWL:
             return
         if not whole:
             yield Problem(where, OVERSIZED, f"record larger than {max_size} bytes (DOWNLOAD_MAXSIZE), skipped")
@@ -538,10 +541,32 @@ def _page_from_record(record: _Record, block: bytes, where: str, target: str, ma
         return
     code = http.get_statuscode() if http else None
     origin, captured = capture_of(target, _captured_at(record.headers.get("warc-date")))
-    yield SavedPage(where, body, original_url(target) if target else None, ctype,
-                    status=int(code) if code and code.isdigit() else None, origin=origin,
-                    captured_at=captured, warc_file=Path(label).name,
-                    warc_record_id=record.headers.get("warc-record-id"))
+    if archived:  # a page a backfill read from an archive: the provenance the crawl gave it (arabtoday.archive.warc)
+        origin, captured = archived, record.headers.get(CAPTURED_HEADER.lower()) or captured
+        target = record.headers.get(ORIGINAL_HEADER.lower()) or target
+    page = SavedPage(where, body, original_url(target) if target else None, ctype,
+                     status=int(code) if code and code.isdigit() else None, origin=origin,
+                     captured_at=captured, warc_file=Path(label).name,
+                     warc_record_id=record.headers.get("warc-record-id"))
+    if archived == COMMONCRAWL:  # the byte range that carried a Common Crawl record: the page is inside
+        yield from _inner_pages(page, max_size)
+        return
+    yield page
+
+
+def _inner_pages(outer: SavedPage, max_size: int) -> Iterator[Item]:
+    """The HTML page of the WARC record a fetched byte range holds, with the outer record's provenance
+    (the file and record that hold what was fetched, the archive's capture time)."""
+    if outer.status is not None and not HTTP_OK <= outer.status < HTTP_REDIRECT:
+        yield replace(outer, body=b"", content_type=None)  # an error answer: counted by its status
+        return
+    for item in _read_stream(io.BytesIO(outer.body), outer.label, None, max_size):
+        if isinstance(item, Problem):
+            yield item
+            continue
+        yield replace(item, url=outer.url or item.url, origin=outer.origin,
+                      captured_at=outer.captured_at or item.captured_at, warc_file=outer.warc_file,
+                      warc_record_id=outer.warc_record_id)
 
 
 def _captured_at(warc_date: str | None) -> str | None:

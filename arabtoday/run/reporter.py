@@ -26,6 +26,7 @@ from scrapy.http import Response
 
 from arabtoday.exitstatus import ExitStatus, exit_status, mark, unreachable
 from arabtoday.files import atomic_write_text, local_path, writable
+from arabtoday.params import params_of
 from arabtoday.run.ledger import article_key
 from arabtoday.run.report import (
     Aggregates,
@@ -40,7 +41,7 @@ from arabtoday.run.report import (
     utc_now,
 )
 from arabtoday.run.report_html import write_html
-from arabtoday.schema import LIVE
+from arabtoday.schema import COMMONCRAWL, LIVE, WAYBACK
 from arabtoday.stats import Stat, total
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ OUR_LOGGERS = "arabtoday"  # our modules and the spider's own logger: they count
 UNHANDLED_SOURCES = frozenset({"scrapy.utils.signal", "scrapy.core.scraper", "scrapy.core.engine", "asyncio",
                                "twisted", "scrapy.extensions.feedexport"})
 SCRAPER = "scrapy.core.scraper"  # logs the exceptions of callbacks and item pipelines
+# What a backfill's entry point is set by, for the line that says nothing answered.
+ARCHIVE_SETTINGS = {WAYBACK: "ARABTODAY_WAYBACK_URL", COMMONCRAWL: "ARABTODAY_COMMONCRAWL_INDEX_URL"}
 # ERROR lines of other code that always come with a second, counted report of the same failure.
 COUNTED_ELSEWHERE = {
     # "Gave up retrying": the request then fails to its errback (the spider counts it) or to the
@@ -191,8 +194,9 @@ class RunReport:
             mark(stats, ExitStatus.WRITE_FAILED)  # Scrapy could not store a feed: records were lost
         failed_entries = unreachable(stats.get_stats())
         if failed_entries:
-            logger.error("the site did not answer at any entry point (%d connection failures): is the address "
-                         "right and the network up?", failed_entries)
+            setting = ARCHIVE_SETTINGS.get(params_of(self.crawler).backfill or "")
+            logger.error("the %s did not answer at any entry point (%d connection failures): is %s right and the "
+                         "network up?", "archive" if setting else "site", failed_entries, setting or "the address")
         check_accounting(stats, self.accounting_checked)
         self._settle(stats)
         report = self._build()

@@ -16,7 +16,16 @@ from pathlib import Path
 import pytest
 
 from arabtoday.export.resolve import Log
-from conftest import assert_accounted, assert_exit, copy_site, crawl, expected_records, start_server
+from conftest import (
+    assert_accounted,
+    assert_exit,
+    assert_reextracted,
+    copy_site,
+    crawl,
+    expected_records,
+    free_port,
+    start_server,
+)
 from devkit.archives import Archived, WaybackServer
 from devkit.site import article_pages, article_path, page_html, remove_article, served_url
 
@@ -61,7 +70,8 @@ def test_wayback_backfill_reads_only_article_captures_and_merges_them_into_the_h
     with WaybackServer(captures) as archive:
         result = crawl(SITE, tmp_path / "backfill.jsonl", "backfill=wayback", "lang=en",
                        settings={"ARABTODAY_WAYBACK_URL": archive.base, "ARABTODAY_CDX_PAGE_SIZE": PAGE_SIZE,
-                                 "RETRY_TIMES": "1", "DOWNLOAD_TIMEOUT": "5"})
+                                 "RETRY_TIMES": "1", "DOWNLOAD_TIMEOUT": "5",
+                                 "ARABTODAY_WARC_DIR": str(tmp_path / "warc")})
         asked = archive.requests()
 
     # asked: the index, page by page, for the English edition only; then only the article captures it listed
@@ -86,7 +96,9 @@ def test_wayback_backfill_reads_only_article_captures_and_merges_them_into_the_h
     older = records[f"en-{edited}"]
     assert (older["revision"], older["previous_hash"]) == (2, live.by_id[f"en-{edited}"]["content_hash"])
     assert "Archived" in older["body"] and older["captured_at"] == "2017-10-17T00:00:00Z"
-    assert all(r["warc_file"] is None and archive.base not in r["url"] for r in result.records)
+    assert all(archive.base not in r["url"] for r in result.records)
+    # the raw captures kept: re-extracted from the WARC, the same records, addresses and provenance
+    assert_reextracted(result, tmp_path / "warc")
 
     # counted: every capture fetched in one bucket, and the run says it lost one
     stats = result.stats
@@ -145,3 +157,31 @@ def test_the_index_page_bound_is_counted_and_logged(tmp_path: Path) -> None:
     assert "stopped at ARABTODAY_CDX_MAX_PAGES" in result.log
     assert_accounted(result)
     assert_exit(result, 0)  # a bound, like the live crawl's listing pages: counted and logged, not a failure
+
+
+def test_an_arabic_capture_comes_back_under_its_site_address(tmp_path: Path) -> None:
+    """The Arabic edition's addresses carry Arabic slugs (percent-encoded in the index and the replay
+    address): a capture of an article the site no longer serves comes back whole, with its site address."""
+    page = next(p for p in article_pages() if p.parts[-5] == "ar")
+    article_id = f"ar-{page.parts[-3]}"
+    original = served_url(page, SITE)
+    with WaybackServer([Archived("20171016000000", original, page_html(page, SITE).encode())]) as archive:
+        result = crawl(SITE, tmp_path / "backfill.jsonl", "backfill=wayback", "lang=ar",
+                       settings={"ARABTODAY_WAYBACK_URL": archive.base, "RETRY_TIMES": "1", "DOWNLOAD_TIMEOUT": "5"})
+    assert_exit(result, 0)
+    assert_accounted(result)
+    [record] = result.records
+    expected = expected_records(SITE)[article_id]
+    assert (record["id"], record["origin"], record["captured_at"]) == (article_id, "wayback", "2017-10-16T00:00:00Z")
+    assert record["url"] == expected["url"] and record["body"] == expected["body"]
+
+
+@pytest.mark.parametrize(("backfill", "setting"), [("wayback", "ARABTODAY_WAYBACK_URL"),
+                                                   ("commoncrawl", "ARABTODAY_COMMONCRAWL_INDEX_URL")])
+def test_an_unreachable_archive_is_named_with_its_setting(tmp_path: Path, backfill: str, setting: str) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    result = crawl(SITE, tmp_path / "backfill.jsonl", f"backfill={backfill}", "lang=en",
+                   settings={setting: closed, "RETRY_TIMES": "1", "DOWNLOAD_TIMEOUT": "5"})
+    assert_exit(result, 6)
+    assert "the archive did not answer at any entry point" in result.log and f"is {setting} right" in result.log
+    assert result.report["exit_status"]["reason"].startswith("the site (or, for a backfill, the archive) was unreachable")

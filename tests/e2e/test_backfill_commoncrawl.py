@@ -21,7 +21,15 @@ import pytest
 
 from arabtoday.archive.commoncrawl import byte_range
 from arabtoday.export.resolve import Log
-from conftest import assert_accounted, assert_exit, copy_site, crawl, expected_records, start_server
+from conftest import (
+    assert_accounted,
+    assert_exit,
+    assert_reextracted,
+    copy_site,
+    crawl,
+    expected_records,
+    start_server,
+)
 from devkit.archives import BAD_OFFSET_SHIFT, CCCapture, CommonCrawlServer, Crawl
 from devkit.site import article_pages, article_path, page_html, remove_article, served_url
 
@@ -80,7 +88,8 @@ def test_commoncrawl_backfill_reads_the_chosen_crawls_records_by_range(tmp_path:
         result = crawl(SITE, tmp_path / "backfill.jsonl", "backfill=commoncrawl", f"crawls={CHOSEN}", "lang=en",
                        settings={"ARABTODAY_COMMONCRAWL_INDEX_URL": archive.base,
                                  "ARABTODAY_COMMONCRAWL_DATA_URL": archive.base,
-                                 "RETRY_TIMES": "1", "DOWNLOAD_TIMEOUT": "5"})
+                                 "RETRY_TIMES": "1", "DOWNLOAD_TIMEOUT": "5",
+                                 "ARABTODAY_WARC_DIR": str(tmp_path / "warc")})
         asked = [r for r in archive.requests() if r["path"] != "/robots.txt"]
     by = {c.url: c for c in captures if c.crawl == CHOSEN and c.timestamp != "20171023000000"}
 
@@ -111,6 +120,8 @@ def test_commoncrawl_backfill_reads_the_chosen_crawls_records_by_range(tmp_path:
     assert (older["revision"], older["previous_hash"]) == (2, live.by_id[f"en-{EDITED}"]["content_hash"])
     assert "Archived" in older["body"] and older["url"] == _url(EDITED)
     assert all(archive.base not in r["url"] for r in result.records)
+    # the byte ranges kept: re-extracted from the WARC, the records inside them with the crawl's provenance
+    assert_reextracted(result, tmp_path / "warc")
 
     # counted: every record fetched in one bucket, and the run says it lost two
     stats = result.stats

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import random
+from datetime import date
 from pathlib import Path
 
 from scrapy import Request
@@ -18,7 +19,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from arabtoday.archive.warc import WarcCapture, provenance
 from arabtoday.exitstatus import ExitStatus
-from arabtoday.meta import CAPTURED_AT, ORIGIN, WARC_RECORD
+from arabtoday.meta import ARCHIVED_URL, CAPTURED_AT, ORIGIN, WARC_RECORD
 from arabtoday.stats import Stat
 from conftest import UNIT_BASE, project_crawler
 
@@ -86,11 +87,21 @@ def test_without_a_directory_only_the_capture_time_is_stamped(tmp_path: Path) ->
 
 
 def test_an_archive_capture_keeps_the_archive_s_time(tmp_path: Path) -> None:
+    """The record keeps the archive's capture time and origin; the WARC record is dated when we fetched it,
+    and says where the page came from, when, and under which address of the site."""
     mw, _ = capture(tmp_path)
-    request = Request(URL, meta={ORIGIN: "wayback", CAPTURED_AT: "2017-10-15T06:49:16Z"})
-    mw.process_response(request, HtmlResponse(URL, body=PAGE))
+    archived = f"{UNIT_BASE}/web/20171015064916id_/https://www.arabstoday.net/en/politics/1/x"
+    request = Request(archived, meta={ORIGIN: "wayback", CAPTURED_AT: "2017-10-15T06:49:16Z",
+                                      ARCHIVED_URL: "https://www.arabstoday.net/en/politics/1/x"})
+    mw.process_response(request, HtmlResponse(archived, body=PAGE))
     assert provenance(request.meta)["captured_at"] == "2017-10-15T06:49:16Z"
     assert provenance(request.meta)["origin"] == "wayback"
+    mw.spider_closed()
+    [answer] = [r for _, r in read_back(tmp_path) if r.rec_type == "response"]
+    assert answer.rec_headers.get_header("WARC-Date").startswith(str(date.today().year))
+    assert answer.rec_headers.get_header("X-Arabtoday-Origin") == "wayback"
+    assert answer.rec_headers.get_header("X-Arabtoday-Captured-At") == "2017-10-15T06:49:16Z"
+    assert answer.rec_headers.get_header("X-Arabtoday-Original-URI") == "https://www.arabstoday.net/en/politics/1/x"
 
 
 def test_a_retry_s_record_is_not_the_answer_s(tmp_path: Path) -> None:
