@@ -57,7 +57,8 @@ Crawls
     settings (``FAST``, a state directory of the crawl's own). ``full_crawl`` (session fixture): one
     crawl of the whole snapshot, shared by the tests that only read it. :func:`assert_exit` (the
     process's status and the report's agree), :func:`assert_accounted` (every article id requested
-    ends in exactly one bucket), :func:`assert_emitted_once`.
+    ends in exactly one bucket), :func:`assert_emitted_once`, :func:`assert_reextracted` (``arabtoday
+    extract`` over a crawl's WARC files gives its records again, with the same provenance).
 
     ``FAST`` turns politeness delays off but keeps what the crawler is tested for switched on: retries
     with a short, non-zero backoff, and download timeouts (shorter than the live site's, never zero). A
