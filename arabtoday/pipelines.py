@@ -211,9 +211,11 @@ class IncrementalPipeline(Stage):
             return item
         version = getattr(item, "extractor_version", None) or None
         same_text = seen.content_hash == item.content_hash
-        # an archive's capture of an article the site removed: its text is no news unless it differs
-        archived_removed = seen.status is Status.REMOVED and getattr(item, "origin", LIVE_ORIGIN) != LIVE_ORIGIN
-        if (seen.status is Status.EMITTED or archived_removed) and self.settings.getbool("ARABTODAY_INCREMENTAL"):
+        # an archive's capture of an article the site removed, or of a copy already superseded: no news
+        # unless its text differs
+        archived = getattr(item, "origin", LIVE_ORIGIN) != LIVE_ORIGIN
+        known = seen.status is Status.EMITTED or (archived and seen.status in (Status.REMOVED, Status.DUPLICATE))
+        if known and self.settings.getbool("ARABTODAY_INCREMENTAL"):
             if same_text:
                 store.mark(item.id, seen.status, lastmod=item.lastmod, extractor_version=version)
                 self.drop(Bucket.SKIPPED, "unchanged", item, "unchanged since last run", level="DEBUG")

@@ -17,6 +17,7 @@ import pytest
 
 from arabtoday.export.resolve import Log
 from conftest import (
+    Server,
     assert_accounted,
     assert_exit,
     assert_reextracted,
@@ -184,4 +185,24 @@ def test_an_unreachable_archive_is_named_with_its_setting(tmp_path: Path, backfi
                    settings={setting: closed, "RETRY_TIMES": "1", "DOWNLOAD_TIMEOUT": "5"})
     assert_exit(result, 6)
     assert "the archive did not answer at any entry point" in result.log and f"is {setting} right" in result.log
-    assert result.report["exit_status"]["reason"].startswith("the site (or, for a backfill, the archive) was unreachable")
+    reason = result.report["exit_status"]["reason"]
+    assert reason.startswith("the site (or, for a backfill, the archive) was unreachable")
+
+
+def test_a_copy_already_superseded_is_not_written_again(snapshot_server: Server, tmp_path: Path) -> None:
+    """The snapshot republishes en-104306 as en-104399: the live run writes the copy's ``superseded`` line;
+    a backfill that meets both again, with the same texts, writes nothing (both unchanged)."""
+    state = {"ARABTODAY_STATE_DIR": str(tmp_path / "state")}
+    live = crawl(snapshot_server.base, tmp_path / "live.jsonl", "lang=en", settings=state)
+    assert_exit(live, 0)
+    assert "en-104399" in live.of_status("superseded")
+    pages = {p.parts[-3]: p for p in article_pages() if p.parts[-5] in ("en", "sports") and p.parts[-3] in
+             ("104306", "104399")}
+    captures = [Archived("20171016000000", served_url(page, SITE), page_html(page, SITE).encode())
+                for page in pages.values()]
+    with WaybackServer(captures) as archive:
+        again = crawl(SITE, tmp_path / "backfill.jsonl", "backfill=wayback", "lang=en",
+                      settings={**state, "ARABTODAY_WAYBACK_URL": archive.base, "RETRY_TIMES": "1"})
+    assert_exit(again, 0)
+    assert again.lines == []
+    assert again.stats["arabtoday/articles/skipped/unchanged"] == len(captures) == 2
