@@ -170,7 +170,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARABTODAY_LISTING_MAX_PAGES", 1000, "int", minimum=1, doc=(
         "Listing pages followed per section; pagination also stops at the first page with no new article.")),
     Setting("ARABTODAY_PAGE_MAX_LINKS", 2000, "int", minimum=1, doc="Links read from one page."),
-    Setting("ARABTODAY_MAX_QUEUED_REQUESTS", 5000, "int", minimum=10, doc=(
+    Setting("ARABTODAY_MAX_QUEUED_REQUESTS", 1000, "int", minimum=10, doc=(
         "Requests waiting in the scheduler; discovery pauses above it (nothing is dropped).")),
     # -- output and report
     Setting("ARABTODAY_DEFAULT_FEED", "output/arabtoday-%(lang)s-%(time)s.jsonl", "str", doc=(
