@@ -25,7 +25,7 @@ import os
 import socket
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -41,10 +41,8 @@ from arabtoday.archive.replay import ArchiveSkip
 from arabtoday.archive.warc import provenance
 from arabtoday.cleaning.dates import iso
 from arabtoday.discovery.feeds import iter_feed
-from arabtoday.discovery.listings import ListingPage
 from arabtoday.discovery.sitemaps import SitemapReader
 from arabtoday.discovery.xml import BadXML, Entry
-from arabtoday.extraction.api import NotAnArticle, Page, decode_html, parse_page
 from arabtoday.items import Gone
 from arabtoday.meta import (
     ARCHIVED_URL,
@@ -76,8 +74,10 @@ from arabtoday.site.addresses import (
     sitemap_month,
 )
 from arabtoday.site.scope import OutOfScope
-from arabtoday.state.history import History
 from arabtoday.stats import Bucket, Stat
+
+if TYPE_CHECKING:
+    from arabtoday.discovery.listings import ListingPage
 
 logger = logging.getLogger(__name__)
 
@@ -383,6 +383,9 @@ class ArabTodaySpider(Spider):
     def parse_listing(self, response: Response) -> Iterator[Request]:
         """Home and section pages: the sections they name, their articles, then their next page
         (which the incremental middleware drops when no article of the page was new)."""
+        from arabtoday.discovery.listings import ListingPage  # the page objects: not imported by `scrapy list`
+        from arabtoday.extraction.api import decode_html
+
         page = ListingPage(decode_html(response.body, _content_type(response)).text, response.url)
         self.stats.inc_value(Stat.SOURCE_READ.format(source="listing"))
         here = classify(response.url, self.base_url)
@@ -457,6 +460,9 @@ class ArabTodaySpider(Spider):
         @returns requests 1
         @scrapes url lang number extractor title published_at blocks
         """
+        from arabtoday.discovery.listings import ListingPage  # the page objects: not imported by `scrapy list`
+        from arabtoday.extraction.api import NotAnArticle, Page, decode_html, parse_page
+
         request = response.request
         decoded = decode_html(response.body, _content_type(response))
         if decoded.corrected:
@@ -502,6 +508,8 @@ class ArabTodaySpider(Spider):
 
     def _canonical(self, html: str, response: Response) -> Classified | None:
         """The article a page names as its canonical address (an AMP copy names its article)."""
+        from arabtoday.discovery.listings import ListingPage
+
         canonical = ListingPage(html, response.url).canonical()
         found = classify(canonical, self.base_url) if canonical else None
         return found if found is not None and found.kind is Kind.ARTICLE and found.article is not None else None
@@ -546,6 +554,8 @@ class ArabTodaySpider(Spider):
     def discovery_over(self) -> None:
         """The first time the crawl is idle, every source has been read: ask once more for the articles
         no sitemap lists any more (:mod:`arabtoday.state.history`), one request each."""
+        from arabtoday.state.history import History  # the extension's owner: loaded by the crawl, not by `scrapy list`
+
         if self.params.role == "worker" or self.params.backfill is not None:
             return  # a backfill reads no sitemap: nothing it does says an article vanished
         due = self.crawler.get_extension(History).rechecks_due()
