@@ -109,15 +109,17 @@ def parse_saved(page: SavedPage, path: str) -> Parsed:
 Entry = tuple[SavedPage, str] | Problem  # a page and the input it came from, or an input's problem
 
 
+def _parse_one(entry: Entry) -> Parsed | Problem:
+    return entry if isinstance(entry, Problem) else parse_saved(*entry)
+
+
 _worker_fingerprinter: Fingerprinter | None = None
 
 
-def _start_worker(threshold: float, permutations: int) -> None:
-    """A pool worker's start: the fingerprinter of the main process's state (same parameters)."""
-    from arabtoday.dedup.fingerprints import Fingerprinter
-
+def _start_worker(fingerprinter: Fingerprinter) -> None:
+    """A pool worker's start: the fingerprinter of the main process's state (the same parameters)."""
     global _worker_fingerprinter  # noqa: PLW0603  (one per worker process, made once)
-    _worker_fingerprinter = Fingerprinter(threshold, permutations)
+    _worker_fingerprinter = fingerprinter
 
 
 def _parse_batch(batch: list[Entry]) -> list[Parsed | Problem]:
@@ -126,7 +128,7 @@ def _parse_batch(batch: list[Entry]) -> list[Parsed | Problem]:
     ``fingerprint``): the pipelines, in the main process, take what they would have computed."""
     from arabtoday.cleaning.record import clean
 
-    done = [entry if isinstance(entry, Problem) else parse_saved(*entry) for entry in batch]
+    done = [_parse_one(entry) for entry in batch]
     for result in done:
         if isinstance(result, Parsed) and result.raw is not None:
             article = result.raw.cleaned = clean(result.raw)
@@ -152,9 +154,10 @@ def _parsed_in_pool(entries: Iterator[Entry], jobs: int, settings: Any) -> Itera
     process in flight, so that memory stays bounded whatever the inputs' size."""
     pending: deque[Future[list[Parsed | Problem]]] = deque()
     context = multiprocessing.get_context(POOL_START)
-    start = (settings.getfloat("ARABTODAY_NEAR_DUP_THRESHOLD"), settings.getint("ARABTODAY_NEAR_DUP_PERMUTATIONS"))
+    from arabtoday.state.store import make_fingerprinter
+
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
-                             initargs=start) as pool:
+                             initargs=(make_fingerprinter(settings),)) as pool:
         for batch in _batches(entries, BATCH_PAGES):
             pending.append(pool.submit(_parse_batch, batch))
             if len(pending) >= jobs * AHEAD:
@@ -198,10 +201,6 @@ class _PageFeed:
                 self.current = result.label
                 self.count += 1
                 yield result.raw
-
-
-def _parse_one(entry: Entry) -> Parsed | Problem:
-    return entry if isinstance(entry, Problem) else parse_saved(*entry)
 
 
 def _write_records(pages: _PageFeed, settings: Any, stats: DictStats) -> int:
