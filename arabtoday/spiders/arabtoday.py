@@ -23,9 +23,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     from arabtoday.discovery.listings import ListingPage
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Articles first: they are what the crawl is for, and fetching them promptly
 # keeps the scheduler queue (and memory) small.
@@ -185,16 +186,22 @@ class ArabTodaySpider(Spider):
 
     def parse_wayback_index(self, response: Response, lang: str) -> Iterator[Request]:
         """A page of the Wayback CDX index: a request per article capture, then the next page."""
-        try:
-            page = parse_wayback(response.body)
-        except BadIndex as exc:
-            self._bad_source(response, WAYBACK_INDEX, exc)
+        page = self._read_index(response, WAYBACK_INDEX, parse_wayback)
+        if page is None:
             return
         yield from self._capture_requests(page, response, WAYBACK)
         if page.resume_key:
             number = int(response.meta.get(INDEX_PAGE, 1))
             if self._index_page_allowed(number, response.url):
                 yield self._wayback_index(lang, page.resume_key, number + 1)
+
+    def _read_index(self, response: Response, source: str, read: Callable[[bytes], T]) -> T | None:
+        """An archive index's answer, read; None when it cannot be (the source failed: counted, logged)."""
+        try:
+            return read(response.body)
+        except BadIndex as exc:
+            self._bad_source(response, source, exc)
+            return None
 
     def _index_page_allowed(self, number: int, url: str) -> bool:
         if number >= self.settings.getint("ARABTODAY_CDX_MAX_PAGES"):
@@ -205,12 +212,10 @@ class ArabTodaySpider(Spider):
 
     def parse_collinfo(self, response: Response) -> Iterator[Request]:
         """Common Crawl's list of crawls: the page count of each chosen crawl's index, per edition."""
-        try:
-            crawls = commoncrawl.chosen(commoncrawl.parse_collinfo(response.body), self.params.crawls,
-                                        self.params.since, self.params.until)
-        except BadIndex as exc:
-            self._bad_source(response, CC_INDEX, exc)
+        listed = self._read_index(response, CC_INDEX, commoncrawl.parse_collinfo)
+        if listed is None:
             return
+        crawls = commoncrawl.chosen(listed, self.params.crawls, self.params.since, self.params.until)
         self.stats.inc_value(Stat.SOURCE_READ.format(source=CC_INDEX))
         missing = set(self.params.crawls) - {c.id for c in crawls}
         if missing:  # asked for by name but not listed: those captures cannot be read
@@ -223,10 +228,8 @@ class ArabTodaySpider(Spider):
                               cb_kwargs={"cdx_api": crawl.cdx_api, "lang": lang}, meta={SOURCE: CC_INDEX})
 
     def parse_cc_pages(self, response: Response, cdx_api: str, lang: str) -> Iterator[Request]:
-        try:
-            pages = commoncrawl.parse_num_pages(response.body)
-        except BadIndex as exc:
-            self._bad_source(response, CC_INDEX, exc)
+        pages = self._read_index(response, CC_INDEX, commoncrawl.parse_num_pages)
+        if pages is None:
             return
         for number in range(pages):
             if not self._index_page_allowed(number, response.url):
@@ -235,10 +238,8 @@ class ArabTodaySpider(Spider):
                           errback=self.source_failed, priority=PRIORITY["index"], meta={SOURCE: CC_INDEX})
 
     def parse_cc_index(self, response: Response) -> Iterator[Request]:
-        try:
-            page = parse_pywb(response.body)
-        except BadIndex as exc:
-            self._bad_source(response, CC_INDEX, exc)
+        page = self._read_index(response, CC_INDEX, parse_pywb)
+        if page is None:
             return
         yield from self._capture_requests(page, response, COMMONCRAWL)
 
