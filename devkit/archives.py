@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 ROBOTS = b"User-agent: *\nDisallow:\n"
+HTML = {"Content-Type": "text/html; charset=utf-8"}
 FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 REPLAY = re.compile(r"^/web/(?P<timestamp>\d{14})id_/(?P<original>.+)$")
 
@@ -55,11 +56,16 @@ def _matches(capture: Archived, prefix: str) -> bool:
     return f"{(parts.hostname or '').removeprefix('www.')}{parts.path}".startswith(prefix.removeprefix("www."))
 
 
-class WaybackServer:
-    def __init__(self, captures: list[Archived], index_answer: tuple[int, bytes] | None = None) -> None:
-        """``index_answer``: what the CDX API answers instead of the index (an outage, garbage)."""
-        self.captures = sorted(captures, key=lambda c: (c.urlkey, c.timestamp))
-        self.index_answer = index_answer
+def _first_per_urlkey(rows: list[Any]) -> list[Any]:
+    """``collapse=urlkey``: the first capture of each address, in index order."""
+    seen: set[str] = set()
+    return [c for c in rows if not (c.urlkey in seen or seen.add(c.urlkey))]  # type: ignore[func-returns-value]
+
+
+class _Loopback:
+    """An HTTP server in a thread of the test's process that logs every request (path, query, headers)."""
+
+    def __init__(self) -> None:
         self.log: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -69,7 +75,7 @@ class WaybackServer:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
-    def __enter__(self) -> WaybackServer:
+    def __enter__(self) -> Any:
         self.thread.start()
         return self
 
@@ -80,6 +86,43 @@ class WaybackServer:
     def requests(self) -> list[dict[str, Any]]:
         with self.lock:
             return list(self.log)
+
+    def answer(self, path: str, query: list[tuple[str, str]], headers: Any,
+               target: str) -> tuple[int, dict[str, str], bytes]:
+        """The status, headers and body for a request (``target``: the request line's path and query)."""
+        raise NotImplementedError
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the standard signature)
+                return
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                query = parse_qsl(parts.query)
+                with server.lock:
+                    server.log.append({"path": parts.path, "query": query, "range": self.headers.get("Range")})
+                if parts.path == "/robots.txt":
+                    status, headers, body = 200, {"Content-Type": "text/plain"}, ROBOTS
+                else:
+                    status, headers, body = server.answer(parts.path, query, self.headers, self.path)
+                self.send_response(status)
+                for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
+
+
+class WaybackServer(_Loopback):
+    def __init__(self, captures: list[Archived], index_answer: tuple[int, bytes] | None = None) -> None:
+        """``index_answer``: what the CDX API answers instead of the index (an outage, garbage)."""
+        super().__init__()
+        self.captures = sorted(captures, key=lambda c: (c.urlkey, c.timestamp))
+        self.index_answer = index_answer
 
     def cdx(self, query: list[tuple[str, str]]) -> tuple[int, bytes]:
         args = dict(query)
@@ -94,8 +137,7 @@ class WaybackServer:
                 index = FIELDS.index(field)
                 rows = [c for c in rows if bool(re.fullmatch(pattern, c.row()[index])) != negate]
         if args.get("collapse") == "urlkey":
-            seen: set[str] = set()
-            rows = [c for c in rows if not (c.urlkey in seen or seen.add(c.urlkey))]  # type: ignore[func-returns-value]
+            rows = _first_per_urlkey(rows)
         start = int(args.get("resumeKey", "0") or 0)
         limit = int(args.get("limit", len(rows) or 1))
         page = rows[start:start + limit]
@@ -104,38 +146,17 @@ class WaybackServer:
             out += [[], [str(start + limit)]]
         return 200, json.dumps(out).encode()
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the standard signature)
-                return
-
-            def do_GET(self) -> None:
-                parts = urlsplit(self.path)
-                with server.lock:
-                    server.log.append({"path": parts.path, "query": parse_qsl(parts.query)})
-                headers: dict[str, str] = {"Content-Type": "text/html; charset=utf-8"}
-                if parts.path == "/robots.txt":
-                    status, body = 200, ROBOTS
-                elif parts.path == "/cdx/search/cdx":
-                    status, body = server.index_answer or server.cdx(parse_qsl(parts.query))
-                    headers["Content-Type"] = "application/json"
-                else:
-                    status, body = 404, b"not archived"
-                    m = REPLAY.match(unquote(self.path))
-                    for capture in server.captures if m else ():
-                        if m and (capture.timestamp, unquote(capture.original)) == (m["timestamp"], m["original"]):
-                            status, body = capture.served or capture.status, capture.body
-                            if capture.location:
-                                headers["Location"] = capture.location
-                self.send_response(status)
-                for name, value in {**headers, "Content-Length": str(len(body))}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-        return Handler
+    def answer(self, path: str, query: list[tuple[str, str]], headers: Any,
+               target: str) -> tuple[int, dict[str, str], bytes]:
+        if path == "/cdx/search/cdx":
+            status, body = self.index_answer or self.cdx(query)
+            return status, {"Content-Type": "application/json"}, body
+        m = REPLAY.match(unquote(target))
+        for capture in self.captures if m else ():
+            if m and (capture.timestamp, unquote(capture.original)) == (m["timestamp"], m["original"]):
+                location = {"Location": capture.location} if capture.location else {}
+                return capture.served or capture.status, {**HTML, **location}, capture.body
+        return 404, HTML, b"not archived"
 
 
 # -- Common Crawl: the index server (collinfo.json, each crawl's pywb cdx-api) and the data server (WARC ranges) ----
@@ -242,59 +263,6 @@ def _pywb_filter(rows: list[CCCapture], spec: str) -> list[CCCapture]:
     return [c for c in rows if hit(c) != negate]
 
 
-class _Loopback:
-    """An HTTP server in a thread of the test's process that logs every request (path, query, headers)."""
-
-    def __init__(self) -> None:
-        self.log: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self) -> Any:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def requests(self) -> list[dict[str, Any]]:
-        with self.lock:
-            return list(self.log)
-
-    def answer(self, path: str, query: list[tuple[str, str]], headers: Any) -> tuple[int, dict[str, str], bytes]:
-        raise NotImplementedError
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the standard signature)
-                return
-
-            def do_GET(self) -> None:
-                parts = urlsplit(self.path)
-                query = parse_qsl(parts.query)
-                with server.lock:
-                    server.log.append({"path": parts.path, "query": query, "range": self.headers.get("Range")})
-                if parts.path == "/robots.txt":
-                    status, headers, body = 200, {"Content-Type": "text/plain"}, ROBOTS
-                else:
-                    status, headers, body = server.answer(parts.path, query, self.headers)
-                self.send_response(status)
-                for name, value in {**headers, "Content-Length": str(len(body))}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-        return Handler
-
-
 class CommonCrawlServer(_Loopback):
     """Common Crawl on loopback: ``/collinfo.json`` lists ``crawls``; ``/<crawl>-index`` is each crawl's
     pywb cdx-api (``url`` with ``matchType=prefix``, ``output=json``, ``filter``, ``collapse=urlkey``;
@@ -328,8 +296,7 @@ class CommonCrawlServer(_Loopback):
             if name == "filter":
                 rows = _pywb_filter(rows, value)
         if args.get("collapse") == "urlkey":
-            seen: set[str] = set()
-            rows = [c for c in rows if not (c.urlkey in seen or seen.add(c.urlkey))]  # type: ignore[func-returns-value]
+            rows = _first_per_urlkey(rows)
         pages = -(-len(rows) // self.page_size)
         if args.get("showNumPages") == "true":
             return 200, json.dumps({"pages": pages, "pageSize": self.page_size, "blocks": pages}).encode()
@@ -339,7 +306,8 @@ class CommonCrawlServer(_Loopback):
             return 404, b'{"message": "No Captures found for: ' + args["url"].encode() + b'"}'
         return 200, "".join(json.dumps(c.row()) + "\n" for c in chunk).encode()
 
-    def answer(self, path: str, query: list[tuple[str, str]], headers: Any) -> tuple[int, dict[str, str], bytes]:
+    def answer(self, path: str, query: list[tuple[str, str]], headers: Any,
+               target: str) -> tuple[int, dict[str, str], bytes]:
         if path == "/collinfo.json":
             return 200, {"Content-Type": "application/json"}, self.collinfo()
         m = CC_INDEX.match(path)
