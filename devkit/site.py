@@ -41,6 +41,21 @@ def article_pages() -> list[Path]:
     return sorted(p for p in BUNDLED_SITE.glob("*/*/*/*/index.html") if p.parts[-4] not in ("amp", "print"))
 
 
+def article_page(lang: str, number: str) -> Path:
+    """The snapshot's page of one article (under the first section that has it)."""
+    return next(p for p in article_pages() if p.parts[-3] == number and p.parts[-5] == lang)
+
+
+def earlier_text(page: Path, base: str) -> bytes:
+    """An article page as archived before the site edited it: one word of its body replaced by
+    ``Archived`` (a text the site no longer serves, so a revision of its own)."""
+    html = page_html(page, base)
+    article_id = f"{page.parts[-5]}-{page.parts[-3]}"
+    word = next(w for w in expected_records(base)[article_id]["body"].split()
+                if w.isalpha() and len(w) > 5 and w in html)
+    return html.replace(word, "Archived").encode()
+
+
 def served_url(page: Path, base: str) -> str:
     """The address a page of the snapshot is served at from ``base`` (percent-encoded, as requested)."""
     return f"{base}/{urllib.parse.quote(page.parent.relative_to(BUNDLED_SITE).as_posix())}"

@@ -58,7 +58,8 @@ Crawls
     crawl of the whole snapshot, shared by the tests that only read it. :func:`assert_exit` (the
     process's status and the report's agree), :func:`assert_accounted` (every article id requested
     ends in exactly one bucket), :func:`assert_emitted_once`, :func:`assert_reextracted` (``arabtoday
-    extract`` over a crawl's WARC files gives its records again, with the same provenance).
+    extract`` over a crawl's WARC files gives its records again, with the same provenance),
+    :func:`live_crawl_without` (a live crawl of a copy with one article taken down, before a backfill).
 
     ``FAST`` turns politeness delays off but keeps what the crawler is tested for switched on: retries
     with a short, non-zero backoff, and download timeouts (shorter than the live site's, never zero). A
@@ -119,6 +120,7 @@ from devkit.site import (  # noqa: F401 (the site helpers the test modules impor
     copy_site,
     expected_records,
     plain_path,
+    remove_article,
     site_meta,
     snapshot_records,
     write_site_meta,
@@ -648,3 +650,12 @@ def assert_reextracted(result: CrawlResult, warc_dir: Path, fields: Sequence[str
         assert record["id"] in again, (record["id"], done.stderr.decode()[-2000:])
         for name in fields:
             assert again[record["id"]][name] == record[name], (record["id"], name)
+
+
+def live_crawl_without(tmp_path: Path, lang: str, number: str) -> CrawlResult:
+    """A private copy of the snapshot with one article taken down (the site no longer serves it),
+    crawled live once in that edition: what a backfill then finds in an archive and not on the site."""
+    root = copy_site(tmp_path / "site")
+    remove_article(root, article_path(root, lang, int(number)))
+    with serving(root, tmp_path, {}) as server:
+        return crawl(server.base, tmp_path / "live.jsonl", f"lang={lang}", server=server)

@@ -9,9 +9,17 @@ from pathlib import Path
 import pytest
 
 from arabtoday.export.resolve import Log
-from conftest import FAST, assert_accounted, assert_exit, copy_site, crawl, expected_records, serving
+from conftest import FAST, assert_accounted, assert_exit, copy_site, crawl, serving
 from devkit.archives import Archived, WaybackServer
-from devkit.site import article_pages, article_path, page_html, remove_article, served_url, set_lastmod, unlist_article
+from devkit.site import (
+    article_page,
+    article_path,
+    earlier_text,
+    remove_article,
+    served_url,
+    set_lastmod,
+    unlist_article,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -21,15 +29,12 @@ MOVED = "2030-01-01T00:00:00+00:00"  # the 410's sitemap lastmod after run 1, by
 
 
 def _page(number: str) -> Path:
-    return next(p for p in article_pages() if p.parts[-3] == number and p.parts[-5] == "en")
+    return article_page("en", number)
 
 
 def older(number: str) -> bytes:
     """The article as archived before the site edited it (an earlier text: not one the state holds)."""
-    html = page_html(_page(number), SITE)
-    word = next(w for w in expected_records(SITE)[f"en-{number}"]["body"].split()
-                if w.isalpha() and len(w) > 5 and w in html)
-    return html.replace(word, "Archived").encode()
+    return earlier_text(_page(number), SITE)
 
 
 def test_a_backfilled_capture_of_a_removed_article_does_not_make_it_live_again(tmp_path: Path) -> None:
