@@ -115,10 +115,8 @@ class WarcWriter:
         """Write the exchange (request, then response, with ``extra`` WARC headers); the response record's
         ``WARC-Record-ID``. OSError when the disk refuses: nothing of the pair is counted as written then."""
         from warcio.statusandheaders import StatusAndHeaders
-        from warcio.warcwriter import WARCWriter
 
-        buffer = io.BytesIO()
-        writer = WARCWriter(buffer, gzip=True, warc_version="1.1")
+        writer = _writer()
         date = {"WARC-Date": fetched_at}
         if response.ip_address is not None:
             date["WARC-IP-Address"] = str(response.ip_address)
@@ -139,12 +137,14 @@ class WarcWriter:
             http_headers=StatusAndHeaders(f"{request.method} {target} {protocol}", headers, is_http_request=True))
         writer.write_record(asked)
         writer.write_record(answer)
-        self._append(buffer.getvalue(), records=2)
+        self._append(writer.out.getvalue(), records=2)
         return record_id
 
     def _append(self, data: bytes, records: int) -> None:
+        """Write whole records (a new file first begins with its ``warcinfo``); on a failure, what was
+        written of them is cut off again, so that the file ends on a whole record."""
         if self.file is None:
-            self._open()
+            data, records = self._open() + data, records + 1
         assert self.file is not None
         whole = self.file.tell()
         try:
@@ -158,25 +158,28 @@ class WarcWriter:
         if self.file.tell() >= self.max_bytes:
             self.close()
 
-    def _open(self) -> None:
-        from warcio.warcwriter import WARCWriter
-
+    def _open(self) -> bytes:
+        """Start the next file; its ``warcinfo`` record, to be written first."""
         self.serial += 1
         self.name = file_name(self.started, self.serial)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.file = (self.directory / self.name).open("xb", buffering=0)
-        buffer = io.BytesIO()
-        writer = WARCWriter(buffer, gzip=True, warc_version="1.1")
+        writer = _writer()
         writer.write_record(writer.create_warcinfo_record(self.name, self.info))
-        _write_all(self.file, buffer.getvalue())
-        self.records += 1
-        self.bytes += len(buffer.getvalue())
+        return writer.out.getvalue()
 
     def close(self) -> None:
         if self.file is not None:
             file, self.file = self.file, None
             with file:
                 os.fsync(file.fileno())
+
+
+def _writer() -> Any:
+    """warcio's writer into memory (``.out``): one gzip member per record, WARC 1.1."""
+    from warcio.warcwriter import WARCWriter
+
+    return WARCWriter(io.BytesIO(), gzip=True, warc_version="1.1")
 
 
 def _write_all(file: IO[bytes], data: bytes) -> None:
