@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from arabtoday.archive.replay import OK_STATUSES
 from arabtoday.exitstatus import ToolStatus
 from arabtoday.offline.saved import STDIN, Problem, SavedPage, read_input, restore_archived_page
 from arabtoday.stats import Stat
@@ -34,7 +35,6 @@ logger = logging.getLogger(__name__)
 PARSE_ERROR = "parse"
 PIPELINE_ERROR = "pipeline"
 MESSAGE_LIMIT = 300  # characters of an exception's text shown on the one line
-OK_STATUS, REDIRECT_STATUS = 200, 300  # the answers the crawl parses: 2xx
 BATCH_PAGES = 16  # pages a worker parses per task: large enough that handing them over costs little
 AHEAD = 4  # batches per worker in flight: the workers never wait for the reader, memory stays bounded
 # Workers start as copies of this process (its imports done once); "spawn" where fork is unavailable.
@@ -81,7 +81,7 @@ def parse_saved(page: SavedPage, path: str) -> Parsed:
 
     done = Parsed(page.label)
     url = page.url or (Path(path).resolve().as_uri() if path != STDIN else "stdin:")
-    if page.status is not None and not OK_STATUS <= page.status < REDIRECT_STATUS:
+    if page.status is not None and page.status not in OK_STATUSES:
         # a redirect, an error answer, a retry's failure: what the crawl would never parse as an article
         done.counted.append(Stat.SKIPPED.format(reason=f"http_{page.status}"))
         return done

@@ -33,6 +33,7 @@ import filetype
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeadersParser, StatusAndHeadersParserException
 
+from arabtoday.archive.replay import OK_STATUSES
 from arabtoday.archive.warc import CAPTURED_HEADER, ORIGIN_HEADER, ORIGINAL_HEADER
 from arabtoday.cleaning.dates import iso, parse_iso
 from arabtoday.schema import COMMONCRAWL, LIVE_ORIGIN, WAYBACK
@@ -116,7 +117,6 @@ _WAYBACK_TOOLBAR = re.compile(r"<!-- BEGIN WAYBACK TOOLBAR INSERT -->.*?<!-- END
 _SCHEME_SLASHES = re.compile(r"^(https?):/*", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 WAYBACK_STAMP_DIGITS = 14  # YYYYMMDDhhmmss
-HTTP_OK, HTTP_REDIRECT = 200, 300
 
 
 def capture_of(url: str | None, when: str | None) -> tuple[str, str | None]:
@@ -557,8 +557,8 @@ def _page_from_record(record: _Record, block: bytes, where: str, target: str, ma
 def _inner_pages(outer: SavedPage, max_size: int) -> Iterator[Item]:
     """The HTML page of the WARC record a fetched byte range holds, with the outer record's provenance
     (the file and record that hold what was fetched, the archive's capture time)."""
-    if outer.status is not None and not HTTP_OK <= outer.status < HTTP_REDIRECT:
-        yield replace(outer, body=b"", content_type=None)  # an error answer: counted by its status
+    if outer.status is not None and outer.status not in OK_STATUSES:
+        yield outer  # an error answer: skipped by its status, as the crawl does
         return
     for item in _read_stream(io.BytesIO(outer.body), outer.label, None, max_size):
         if isinstance(item, Problem):
