@@ -52,6 +52,8 @@ that path (counted per path), after which the path answers normally:
 ``429:S``               429 with ``Retry-After: S``
 ``slow:S``              wait ``S`` seconds before the status line (slow first byte), then go on
 ``hang``                never answer: hold the connection until the client gives up
+``gate:FILE``           hold the answer until ``FILE`` exists (a test opens the gate when it is
+                        ready: an event, not a sleep), then go on
 ``reset``               close the connection without a response
 ``block-page``          200 with a captcha / "access denied" page, the same body for every path
 ``gzip-bomb:N``         200, ``Content-Encoding: gzip``, chunked, inflating to ``N`` zero bytes;
@@ -132,8 +134,9 @@ SITEMAP_TAIL = b"</urlset>\n"
 BOMB_BLOCK_SIZE = 1 << 20
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 RAW_DEFLATE_WBITS = -15
-FAULT_NAMES = frozenset({"slow", "hang", "reset", "block-page", "gzip-bomb", "cut", "truncate", "no-length",
-                         "unclosed"})
+FAULT_NAMES = frozenset({"slow", "gate", "hang", "reset", "block-page", "gzip-bomb", "cut", "truncate",
+                         "no-length", "unclosed"})
+DELAYING_FAULTS = ("slow", "gate")  # answer normally, later: the log names them on the normal answer
 
 
 @dataclass(frozen=True)
@@ -413,6 +416,8 @@ def make_handler(site: SiteConfig, base: str, log: BinaryIO | None) -> type[Base
             for fault in faults:
                 if fault.name == "slow":
                     time.sleep(fault.number(SLOW_FAULT_SECONDS))
+                elif fault.name == "gate":
+                    self._wait_for(Path(fault.arg or ""))
                 elif self._terminal_fault(fault, url.path, head):
                     return
             if self._special(url, head):
@@ -428,7 +433,14 @@ def make_handler(site: SiteConfig, base: str, log: BinaryIO | None) -> type[Base
             if partial is not None and not head:
                 self._send_partial(body, headers, partial)
                 return
-            self._send(200, body, headers, head)
+            altered = next((f.name for f in faults if f.name in (*DELAYING_FAULTS, "unclosed")), None)
+            self._send(200, body, headers, head, altered)
+
+        def _wait_for(self, gate: Path) -> None:
+            """The ``gate`` fault: hold this answer until the file exists (or the hang cap)."""
+            deadline = time.monotonic() + HANG_MAX_SECONDS
+            while not gate.exists() and time.monotonic() < deadline:
+                time.sleep(HANG_POLL_SECONDS)
 
         def _special(self, url: urllib.parse.SplitResult, head: bool) -> bool:
             """Redirects, meta refresh and generated sitemaps: answers that are not a file."""

@@ -42,8 +42,8 @@ Servers and processes
 
 Crawls
     :func:`crawl` runs ``scrapy crawl arabtoday`` and reads it back as a :class:`CrawlResult`
-    (``lines``, ``records`` (the live ones), ``of_status(status)``, ``by_id``, ``report``, ``stats``,
-    ``stats_under(prefix)``, ``accounting``, the
+    (``lines``, ``records`` (the live ones), ``of_status(status)``, ``by_id`` (the stories held:
+    live, not superseded later), ``report``, ``stats``, ``stats_under(prefix)``, ``accounting``, the
     server's ``requests`` during the crawl, ``log``, ``returncode``). It runs in this process by
     default, through Scrapy's own ``CrawlerRunner`` (:func:`devkit.launch.crawl_in_process`: the
     settings, checks and exit status of ``scrapy crawl`` without a Python start-up per crawl); a test
@@ -299,7 +299,11 @@ class CrawlResult:
 
     @property
     def by_id(self) -> dict[str, dict[str, Any]]:
-        return {r["id"]: r for r in self.records}
+        """The stories the output holds, by id: the latest live record of each id that no later line
+        marks ``superseded`` (a copy written before its original, when the original was slow past the
+        ordering hold, is corrected by such a line: the dataset holds the original, not the copy)."""
+        superseded = set(self.of_status("superseded"))
+        return {r["id"]: r for r in self.records if r["id"] not in superseded}
 
     @property
     def stats(self) -> dict[str, Any]:

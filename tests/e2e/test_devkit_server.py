@@ -4,8 +4,10 @@ a gzip bomb, a held page. The acceptance tests of ``test_crawl_hostile.py`` stan
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -28,6 +30,7 @@ def fault_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("fault-server")
     root = copy_site(workdir)
     article = article_path(root, "en", 104312)
+    gated = article_path(root, "en", 104315)
     changes = {
         "redirects": {"/a": {"status": 302, "to": "__BASE__/b"}, "/b": {"status": 308, "to": "http://localhost:__PORT__/a"},
                       "/old": "__BASE__/en/"},
@@ -38,11 +41,17 @@ def fault_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                       "/sitemaps/big.xml.gz": {"entries": 1200, "gzip": True}},
         "faults": {"/twice": "503@2", "/limited": "429:7", "/slow": "slow:0.3", "/held": "hang",
                    "/bomb": f"gzip-bomb:{BOMB_BYTES}", "/ar/*/[0-9]*": "block-page", "/en/politics": "403",
-                   article: "cut:0.4", "/en/": "truncate:0.5", "/en/rss": ["no-length", "unclosed"]},
+                   article: "cut:0.4", "/en/": "truncate:0.5", "/en/rss": ["no-length", "unclosed"],
+                   gated: f"gate:{gate_of(root)}"},
         "headers": {"/robots.txt": {"X-Test": "yes"}},
     }
     with serving(root, workdir, changes) as server:
         yield server
+
+
+def gate_of(root: Path) -> Path:
+    """The file whose creation opens the fault server's gated page."""
+    return root.parent / "gate-open"
 
 
 def get(server: Server, path: str, timeout: float = 10, host: str | None = None):
@@ -162,3 +171,17 @@ def test_fault_server_holds_a_page_until_the_client_gives_up(fault_server: Serve
     while not [r for r in fault_server.requests()[before:] if r["fault"] == "hang"] and time.monotonic() < deadline:
         time.sleep(0.1)
     assert [r["status"] for r in fault_server.requests()[before:] if r["fault"] == "hang"] == [0]
+
+
+def test_fault_server_holds_a_gated_page_until_its_gate_opens(fault_server: Server) -> None:
+    path = article_path(fault_server.root, "en", 104315)
+    before = len(fault_server.requests())
+    answers: list[int] = []
+    asking = threading.Thread(target=lambda: answers.append(get(fault_server, path, timeout=30)[1].status))
+    asking.start()
+    asking.join(timeout=1)
+    assert asking.is_alive() and not answers, "the gated page answered before its gate opened"
+    gate_of(fault_server.root).touch()
+    asking.join(timeout=10)
+    assert answers == [200]
+    assert [(r["status"], r["fault"]) for r in fault_server.requests()[before:]] == [(200, "gate")]

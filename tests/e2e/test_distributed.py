@@ -21,6 +21,7 @@ import pytest
 import redis
 
 from arabtoday.distributed.workers import BUSY_TTL_FACTOR, HEARTBEAT_SECONDS
+from arabtoday.state.redis import ALIVE_KEY
 from conftest import (
     FAST,
     ROOT,
@@ -250,9 +251,15 @@ def accounting_of(report: dict[str, object]) -> tuple[int, int]:
     return int(stats.get("arabtoday/articles/requested", 0)), settled
 
 
+def gate_of(root: Path) -> Path:
+    """The file that releases the faulty site's held article pages."""
+    return root / "gate-open"
+
+
 @pytest.fixture(scope="module")
 def faulty_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str], set[str]]]:
-    """A generated site where some article pages are slow, some fail once, one always fails."""
+    """A generated site where some article pages are slow, some fail once, one always fails, and the
+    others are held until :func:`gate_of` the site exists (the test opens it once the worker is up)."""
     root = tmp_path_factory.mktemp("faulty-site")
     generate(root / "www", RECIPE_ARTICLES)
     paths = article_paths(root / "www")
@@ -262,7 +269,8 @@ def faulty_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serv
     slow, recovering, broken = (spread[:SLOW_PAGES], spread[SLOW_PAGES:SLOW_PAGES + RECOVERING_PAGES],
                                 spread[SLOW_PAGES + RECOVERING_PAGES:SLOW_PAGES + RECOVERING_PAGES + BROKEN_PAGES])
     meta = site_meta(root / "www")
-    meta["faults"] = {**{paths[i]: "slow" for i in slow}, **{paths[i]: "503-once" for i in recovering},
+    meta["faults"] = {**{paths[i]: f"gate:{gate_of(root)}" for i in ids},
+                      **{paths[i]: "slow" for i in slow}, **{paths[i]: "503-once" for i in recovering},
                       **{paths[i]: "500" for i in broken}}
     write_site_meta(root / "www", meta)
     server = start_server(root / "www", root)
@@ -287,6 +295,11 @@ def test_readme_recipe_seeder_then_worker(faulty_site: tuple[Server, dict[str, s
     wait_until(lambda: queue.zcard(f"{prefix}:requests") > 0, seed, "the seeder filling the shared queue")
     second = launch(as_run_here(worker_line, redis_url, server.base, tmp_path / "worker.jsonl", **settings),
                     tmp_path / "worker.jsonl")
+    # the article pages wait for the worker: a seeder that started first cannot finish the run alone
+    # however slowly the worker starts (a loaded CI took longer to start one than to crawl 80 pages)
+    alive = f"{prefix}:{ALIVE_KEY.format(worker='*')}"
+    wait_until(lambda: len(list(queue.scan_iter(alive))) >= 2, second, "the worker joining")
+    gate_of(server.root.parent).touch()
     codes = {"seed": seed.wait(timeout=120), "worker": second.wait(timeout=120)}
     by_worker = {name: read_jsonl(tmp_path / f"{name}.jsonl") for name in codes}
     reports = {name: json.loads((tmp_path / f"{name}.jsonl.report.json").read_text("utf-8")) for name in codes}

@@ -116,3 +116,19 @@ def test_the_wheel_ships_the_package_and_no_development_tools() -> None:
     include = project["tool"]["setuptools"]["packages"]["find"]["include"]
     assert include == ["arabtoday*"]
     assert not (PACKAGE / "devserver.py").exists() and not list(PACKAGE.rglob("launch.py"))
+
+
+def test_the_product_never_imports_the_development_tools() -> None:
+    """devkit, tests and benchmarks may import the product, never the other way: the wheel ships without them."""
+    tools = ("devkit", "tests", "benchmarks", "conftest")
+    wrong = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = ([node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            hits = [n for n in names if n.split(".")[0] in tools]
+            if hits:
+                wrong.setdefault(str(path.relative_to(PACKAGE.parent)), []).extend(hits)
+    assert not wrong, f"the product imports development tools: {wrong}"
+    devkit_doc = ast.get_docstring(ast.parse((PACKAGE.parent / "devkit" / "__init__.py").read_text("utf-8")))
+    assert devkit_doc and RULE.search(devkit_doc), "devkit/__init__.py: no docstring with a 'May import:' line"
