@@ -52,6 +52,7 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
 from twisted.internet.error import ConnectionRefusedError as TxConnectionRefusedError
 from twisted.internet.error import DNSLookupError
 
@@ -331,9 +332,12 @@ class PolitenessMiddleware:
 
     def process_exception(self, request: Request, exception: Exception) -> Request | None:
         self._release(request)
-        if isinstance(exception, Interrupted):
+        if isinstance(exception, Interrupted) and request.callback is not NO_CALLBACK:
             # back to the scheduler, not downloaded (the engine is closing): with JOBDIR the paused job keeps
-            # it on disk and the resumed run fetches it; otherwise it stays unfinished, for the next run
+            # it on disk and the resumed run fetches it; otherwise it stays unfinished, for the next run.
+            # Never a request the engine downloads itself (robots.txt, NO_CALLBACK): the engine sends a
+            # request returned here straight back to the download, which the stop interrupts again, for
+            # ever (a stop while robots.txt was in flight spun the CPU and never ended the run)
             return request.replace(dont_filter=True)
         return None
 

@@ -53,7 +53,8 @@ that path (counted per path), after which the path answers normally:
 ``slow:S``              wait ``S`` seconds before the status line (slow first byte), then go on
 ``hang``                never answer: hold the connection until the client gives up
 ``gate:FILE``           hold the answer until ``FILE`` exists (a test opens the gate when it is
-                        ready: an event, not a sleep), then go on
+                        ready: an event, not a sleep), then go on; logged twice: on arrival
+                        (status 0, fault ``gate-held``: the test knows it is in flight) and answered
 ``reset``               close the connection without a response
 ``block-page``          200 with a captcha / "access denied" page, the same body for every path
 ``gzip-bomb:N``         200, ``Content-Encoding: gzip``, chunked, inflating to ``N`` zero bytes;
@@ -438,6 +439,8 @@ def make_handler(site: SiteConfig, base: str, log: BinaryIO | None) -> type[Base
 
         def _wait_for(self, gate: Path) -> None:
             """The ``gate`` fault: hold this answer until the file exists (or the hang cap)."""
+            if not gate.exists():
+                self._log(0, 0, "gate-held")
             deadline = time.monotonic() + HANG_MAX_SECONDS
             while not gate.exists() and time.monotonic() < deadline:
                 time.sleep(HANG_POLL_SECONDS)

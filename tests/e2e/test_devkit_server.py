@@ -184,4 +184,4 @@ def test_fault_server_holds_a_gated_page_until_its_gate_opens(fault_server: Serv
     gate_of(fault_server.root).touch()
     asking.join(timeout=10)
     assert answers == [200]
-    assert [(r["status"], r["fault"]) for r in fault_server.requests()[before:]] == [(200, "gate")]
+    assert [(r["status"], r["fault"]) for r in fault_server.requests()[before:]] == [(0, "gate-held"), (200, "gate")]

@@ -18,6 +18,7 @@ from arabtoday.site.addresses import SITE_URL
 from conftest import (
     ROOT,
     SNAPSHOT,
+    CrawlResult,
     Server,
     assert_accounted,
     assert_exit,
@@ -113,10 +114,7 @@ def test_a_stop_takes_effect_in_seconds_against_a_site_that_answers_in_20(tmp_pa
         proc = start_crawl(server.base, output, "lang=en", settings={"ARABTODAY_STATE_DIR": str(tmp_path / "s")})
         wait_until(lambda: any("/103" in r["path"] or "/104" in r["path"] for r in server.requests()), proc,
                    "a request for an article page", timeout=60)
-        proc.send_signal(sig)
-        stopped = time.monotonic()
-        result = finish_crawl(proc, output, timeout=ANSWER_SECONDS * 3)
-        took = time.monotonic() - stopped
+        result, took = stop_and_finish(proc, sig, output)
     finally:
         server.stop()
     assert took < STOP_SECONDS, f"the stop took {took:.1f} s"
@@ -124,6 +122,39 @@ def test_a_stop_takes_effect_in_seconds_against_a_site_that_answers_in_20(tmp_pa
     accounting = assert_accounted(result)  # what was in flight is unfinished, for the next run
     assert sum(accounting["unfinished"].values()) >= 1, accounting
     assert "waiting" in result.stderr.lower() or "stopping" in result.stderr.lower(), result.tail()
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, ExitStatus.INTERRUPTED_TERM),
+                                              (signal.SIGINT, ExitStatus.INTERRUPTED_INT)])
+def test_a_stop_while_robots_txt_is_in_flight_ends_the_run(tmp_path: Path, sig: signal.Signals, status: int) -> None:
+    """robots.txt is downloaded by the engine itself, not through the scheduler: a stop that cut it
+    short once handed it straight back to the download, which the stop cut again, for ever (a new
+    user's ``docker stop`` in the first seconds of a run, or on a slow site, spun until SIGKILL)."""
+    root = copy_site(tmp_path)
+    meta = site_meta(root)
+    meta["faults"] = {"/robots.txt": f"gate:{tmp_path / 'never-opened'}"}
+    write_site_meta(root, meta)
+    server = start_server(root, tmp_path)
+    output = tmp_path / "out.jsonl"
+    try:
+        proc = start_crawl(server.base, output, "lang=en", settings={"ARABTODAY_STATE_DIR": str(tmp_path / "s")})
+        wait_until(lambda: any(r["fault"] == "gate-held" for r in server.requests()), proc,
+                   "the request for robots.txt", timeout=60)
+        result, took = stop_and_finish(proc, sig, output)
+    finally:
+        server.stop()
+    assert took < STOP_SECONDS, f"the stop took {took:.1f} s"
+    assert_exit(result, status)
+    assert_accounted(result)
+    assert result.lines == [] and result.report, result.tail()
+
+
+def stop_and_finish(proc: subprocess.Popen[bytes], sig: signal.Signals, output: Path) -> tuple[CrawlResult, float]:
+    """Send ``sig``; the crawl's result and the seconds it took to end (or a failure past the bound)."""
+    proc.send_signal(sig)
+    stopped = time.monotonic()
+    result = finish_crawl(proc, output, timeout=ANSWER_SECONDS * 3)
+    return result, time.monotonic() - stopped
 
 
 def test_crawling_the_live_site_with_the_default_user_agent_warns() -> None:
