@@ -51,27 +51,23 @@ class Command(ScrapyCrawl):
         leave nothing behind."""
         super().process_options(args, opts)
         use_default_feed(self.settings)
-        # before Scrapy builds its crawler process (which opens LOG_FILE): a log that cannot be written
-        # is one line and status 4, like any output, not a traceback
-        cannot = unwritable(self.settings)
-        if cannot:
-            spider_args = {k: v for k, v in opts.spargs.items() if not k.startswith("_")}
-            report_start_failure(self.settings, spider_args, "; ".join(cannot), ExitStatus.WRITE_FAILED)
-            sys.stderr.write(complaint(f"could not start: {'; '.join(cannot)}") + "\n")
-            sys.exit(int(ExitStatus.WRITE_FAILED))
+        if len(args) != 1:
+            return  # run() says what is wrong with the command line
+        # before Scrapy builds its crawler process (which logs its banner and opens LOG_FILE): a bad
+        # argument or setting, or an output or log that cannot be written, is one line and its status
+        spider_args = {k: v for k, v in opts.spargs.items() if not k.startswith("_")}  # scrapyd adds _job
+        try:
+            preflight(self.settings, args[0], spider_args)
+        except (BadSetting, BadArgument, StartError) as exc:
+            status = getattr(exc, "status", ExitStatus.BAD_CONFIG)
+            report_start_failure(self.settings, spider_args, str(exc), status)
+            sys.stderr.write(complaint(f"could not start: {exc}") + "\n")
+            sys.exit(int(status))
 
     def run(self, args: list[str], opts: Any) -> None:
         if len(args) != 1:
             raise UsageError("give exactly one spider name (arabtoday)")
         assert self.crawler_process is not None
-        spider_args = {k: v for k, v in opts.spargs.items() if not k.startswith("_")}  # scrapyd adds _job
-        try:
-            preflight(self.crawler_process.settings, args[0], spider_args)
-        except (BadSetting, BadArgument, StartError) as exc:
-            status = getattr(exc, "status", ExitStatus.BAD_CONFIG)
-            report_start_failure(self.crawler_process.settings, spider_args, str(exc), status)
-            self._fail(f"could not start: {exc}", status)
-            return
         self._catch_early_signals()
         crawler = self._create_crawler(args[0])
         started = self.crawler_process.crawl(crawler, **opts.spargs)

@@ -4,6 +4,7 @@ replaces a dataset with an increment; exports without a state are full crawls.""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,21 @@ def test_scrapy_parse_reads_an_article_and_leaves_nothing_behind(snapshot_server
     assert "'title': '381,463 migrants in Libya'" in result.stdout
     assert "parse callback is not defined" not in result.stderr
     assert project_litter() == before
+
+
+def test_scrapy_parse_as_the_readme_types_it_prints_the_page_and_its_links_once_without_a_run_report(
+        snapshot_server: Server) -> None:
+    """``scrapy parse URL`` alone (spider and site from the address): the record, each article the
+    page links to once and never the page itself, and no crawl's run report saying "emitted 0"."""
+    page = f"{snapshot_server.base}{ARTICLE_PATH}"
+    result = scrapy("parse", page)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "'title': '381,463 migrants in Libya'" in result.stdout
+    asked = re.findall(r"<GET (\S+)>", result.stdout.split("# Requests", 1)[1])
+    assert asked and page not in asked and len(asked) == len(set(asked)), asked
+    assert "run report" not in result.stderr and "articles done" not in result.stderr
+    missing = scrapy("parse", f"{snapshot_server.base}/en/politics/999/no-such-article")
+    assert missing.returncode == 3 and "nothing was read from" in missing.stderr
 
 
 def test_scrapy_check_runs_the_article_contracts_against_the_copy_it_is_given(snapshot_server: Server,
@@ -76,3 +92,14 @@ def test_without_a_state_every_run_is_a_full_crawl(snapshot_server: Server, tmp_
         result = crawl(snapshot_server.base, out, settings={"ARABTODAY_STATE_DIR": ""})
         assert result.returncode == 0
         assert len(result.records) == 30
+
+
+@pytest.mark.parametrize("option", [("-a", "lang=fr"), ("-s", "DOWNLOAD_DELAY=abc"), ("-s", "CONCURRENT_REQUESTS=x")])
+def test_a_crawl_that_cannot_start_says_so_in_one_line_and_nothing_else(tmp_path: Path,
+                                                                        option: tuple[str, str]) -> None:
+    """As typed, without a log file: the refusal comes before Scrapy logs its banner, so stderr is
+    the one line the README promises (exit 2), naming what is wrong."""
+    result = scrapy("crawl", "arabtoday", *option, "-O", str(tmp_path / "out.jsonl"))
+    assert result.returncode == 2, result.stderr[-2000:]
+    [line] = result.stderr.splitlines()
+    assert line.startswith("arabtoday: could not start:") and option[1].split("=")[0] in line, line
