@@ -39,10 +39,23 @@ class Command(ScrapyParse):
         opts.spider = opts.spider or SPIDER
         if opts.spider == SPIDER:
             opts.spargs.setdefault("base_url", f"{parts.scheme}://{parts.netloc}")
+        self._without_run_report()
         super().run(args, opts)
         if self.first_response is None and not self.exitcode:
             sys.stderr.write(f"arabtoday: nothing was read from {url} (see the log above)\n")
             self.exitcode = int(ExitStatus.ARTICLES_FAILED)
+
+    def _without_run_report(self) -> None:
+        """No run report and no progress lines: they account for a crawl (articles requested through
+        the ledger), and of one page read here they would say "0 article pages parsed, emitted 0"
+        right under the record this command prints."""
+        from arabtoday.run.progress import Progress
+        from arabtoday.run.reporter import RunReport
+
+        extensions = dict(self.settings.getdict("EXTENSIONS"))
+        for component in (RunReport, Progress):
+            extensions[f"{component.__module__}.{component.__qualname__}"] = None
+        self.settings.set("EXTENSIONS", extensions, priority="cmdline")
 
     def add_items(self, lvl: int, new_items: list[Any]) -> None:
         super().add_items(lvl, [record_of(item) for item in new_items])

@@ -425,14 +425,20 @@ class ArabTodaySpider(Spider):
 
     # -- articles ------------------------------------------------------------------------------------------------
 
-    def _article_links(self, hrefs: Iterable[str], page_url: str) -> Iterator[Classified]:
-        """Article addresses among a page's links (a cheap test first: most links are not articles)."""
+    def _article_links(self, hrefs: Iterable[str], page_url: str, own: str | None = None) -> Iterator[Classified]:
+        """Article addresses among a page's links (a cheap test first: most links are not articles),
+        each article once, never ``own`` (the page's own article: its share and canonical links)."""
+        seen = {own}
         for href in hrefs:
             if article_id_hint(href) is None:
                 continue
             url = absolute(href, page_url)
             found = classify(url, self.base_url) if url else None
-            if found is not None and found.kind in ARTICLE_KINDS:
+            if found is None or found.kind not in ARTICLE_KINDS:
+                continue
+            key = found.article.id if found.article is not None else found.url
+            if key not in seen:
+                seen.add(key)
                 yield found
 
     def _article_requests(self, found: Iterable[Classified], source: str) -> Iterator[Request]:
@@ -505,7 +511,8 @@ class ArabTodaySpider(Spider):
         if not self._has_window() and self.params.backfill is None:
             # the article's own links (ticker, more news) find what listings no longer show
             links = ListingPage(decoded.text, response.url, root=page.root)
-            yield from self._article_requests(self._article_links(self._hrefs(links), response.url), "article")
+            found = self._article_links(self._hrefs(links), response.url, own=raw.id)
+            yield from self._article_requests(found, "article")
 
     def _canonical(self, html: str, response: Response) -> Classified | None:
         """The article a page names as its canonical address (an AMP copy names its article)."""
