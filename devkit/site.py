@@ -120,13 +120,21 @@ def _site_files(root: Path) -> list[Path]:
 def unlist_article(root: Path, path: str) -> None:
     """No sitemap, feed or page of the copy names the article any more (its entries are removed, links
     to it point at the home page); its own page stays where it is."""
-    link = BASE_PLACEHOLDER + path
+    home = f'"{BASE_PLACEHOLDER}/{path.split("/")[1]}/"'
     for file in _site_files(root):
-        text = file.read_text("utf-8")
-        if link not in text:
-            continue
-        text = _BLOCKS.sub(lambda m: "" if link in m.group(0) else m.group(0), text)
-        file.write_text(text.replace(f'"{link}"', f'"{BASE_PLACEHOLDER}/{path.split("/")[1]}/"'), "utf-8")
+        text = original = file.read_text("utf-8")
+        for link in _links(path):
+            if link in text:
+                text = _BLOCKS.sub(lambda m, link=link: "" if link in m.group(0) else m.group(0), text)
+                text = text.replace(f'"{link}"', home)
+        if text != original:
+            file.write_text(text, "utf-8")
+
+
+def _links(path: str) -> set[str]:
+    """The ways the copy's files write an article's address: as written, and percent-encoded
+    (sitemaps and feeds encode Arabic slugs, pages may not)."""
+    return {BASE_PLACEHOLDER + path, BASE_PLACEHOLDER + urllib.parse.quote(path, safe="/")}
 
 
 def remove_article(root: Path, path: str) -> None:
@@ -139,11 +147,11 @@ def remove_article(root: Path, path: str) -> None:
 
 def set_lastmod(root: Path, path: str, lastmod: str) -> None:
     """The sitemap entry of the article says it changed at ``lastmod`` (ISO 8601)."""
-    link = BASE_PLACEHOLDER + path
     for sitemap in (root / "sitemaps").glob("*.xml"):
         text = sitemap.read_text("utf-8")
-        if link in text:
-            sitemap.write_text(re.sub(rf"({re.escape(link)}</loc><lastmod>)[^<]*", rf"\g<1>{lastmod}", text), "utf-8")
+        for link in _links(path):
+            text = re.sub(rf"({re.escape(link)}</loc><lastmod>)[^<]*", rf"\g<1>{lastmod}", text)
+        sitemap.write_text(text, "utf-8")
 
 
 def edit_article(root: Path, path: str, old: str, new: str) -> None:

@@ -245,7 +245,7 @@ class RunReport:
         except OSError as exc:
             failed.append(f"{path}: {exc.strerror or exc}")
         if not failed:
-            logger.info("run report written to %s and %s", path, html.name)
+            logger.info("run report written to %s and %s", path, html)
             return
         mark(self.crawler.stats, ExitStatus.WRITE_FAILED)
         code = self._settle(self.crawler.stats)
