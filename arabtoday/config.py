@@ -11,7 +11,9 @@ crawl with a typo in its settings must not run with defaults and look fine.
 
 from __future__ import annotations
 
+import codecs
 import difflib
+import logging
 import math
 import sys
 import warnings
@@ -275,7 +277,7 @@ def _scrapy_problem(settings: Any, name: str, default: Any) -> str | None:
     kind, read = getter
     try:
         value = read(settings, name)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, LookupError):
         return f"{name}={settings.get(name)!r}: expected {kind} (a Scrapy setting)"
     least = SCRAPY_MINIMUM.get(name)
     if least is not None and value < least:
@@ -283,13 +285,34 @@ def _scrapy_problem(settings: Any, name: str, default: Any) -> str | None:
     return None
 
 
+def _log_level(value: Any) -> Any:
+    """A level ``logging`` knows, as Scrapy's logging set-up passes it on: a number, or a name in capitals."""
+    if isinstance(value, int):  # from settings.py; from -s it is text, which logging takes by name only
+        return value
+    if not isinstance(logging.getLevelName(str(value)), int):
+        raise ValueError(value)
+    return value
+
+
+# Scrapy's own settings whose default is text (or None) but whose value must be one of a kind.
+SCRAPY_TEXT_SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "LOG_LEVEL": ("a log level in capitals (DEBUG, INFO, WARNING, ERROR, CRITICAL)", _log_level),
+    "FEED_EXPORT_ENCODING": ("a text encoding Python knows (utf-8, …)", lambda v: v is None or codecs.lookup(v)),
+}
+
+
 def _scrapy_getter(name: str, default: Any) -> tuple[str, Callable[[Any, str], Any]] | None:
+    if name in SCRAPY_TEXT_SETTINGS:
+        kind, check = SCRAPY_TEXT_SETTINGS[name]
+        return kind, lambda s, n: check(s.get(n))
     if isinstance(default, bool):
         return "true or false", lambda s, n: s.getbool(n)
     if isinstance(default, float) or name in SCRAPY_FLOAT_SETTINGS:
         return "a number", lambda s, n: _float(s.get(n))
     if isinstance(default, int):
         return "a whole number", lambda s, n: s.getint(n)
+    if isinstance(default, list) and default and all(isinstance(x, int) for x in default):
+        return "a list of whole numbers", lambda s, n: [int(x) for x in s.getlist(n)]  # RETRY_HTTP_CODES
     if isinstance(default, list):
         return "a list", lambda s, n: s.getlist(n)
     if isinstance(default, dict):

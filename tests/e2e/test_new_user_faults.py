@@ -64,7 +64,8 @@ def test_a_state_damaged_inside_is_one_line_and_exit_7(snapshot_server: Server, 
 
 
 @pytest.mark.parametrize(("setting", "value"), [("DOWNLOAD_DELAY", "abc"), ("CONCURRENT_REQUESTS", "many"),
-                                                ("AUTOTHROTTLE_ENABLED", "perhaps")])
+                                                ("AUTOTHROTTLE_ENABLED", "perhaps"), ("RETRY_HTTP_CODES", "abc"),
+                                                ("LOG_LEVEL", "LOUD")])
 def test_a_bad_value_of_a_scrapy_setting_is_one_line_and_exit_2(snapshot_server: Server, tmp_path: Path,
                                                                 setting: str, value: str) -> None:
     result = crawl(snapshot_server.base, tmp_path / "out.jsonl", settings={setting: value}, server=snapshot_server,

@@ -9,7 +9,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from arabtoday import settings as project_settings
-from arabtoday.config import problems
+from arabtoday.config import problems, scrapy_problems
 from conftest import ROOT
 
 
@@ -37,6 +37,31 @@ def test_a_bad_value_is_named_with_what_it_accepts(name: str, value: str, says: 
     found = problems(project(**{name: value}))
     assert len(found) == 1
     assert found[0].startswith(f"{name}={value!r}") and says in found[0]
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("DOWNLOAD_DELAY", "abc", "a number"),
+    ("RETRY_HTTP_CODES", "abc", "a list of whole numbers"),
+    ("LOG_LEVEL", "LOUD", "a log level"),
+    ("LOG_LEVEL", "warning", "in capitals"),
+    ("LOG_LEVEL", "30", "a log level"),
+    ("FEED_EXPORT_ENCODING", "nonsense", "a text encoding"),
+])
+def test_a_scrapy_setting_scrapy_would_fail_on_is_named(name: str, value: str, says: str) -> None:
+    """Each of these ended a run in a traceback (or, for the encoding, was ignored) before: checked
+    against what Scrapy and logging really accept, below."""
+    [found] = scrapy_problems(project(**{name: value}))
+    assert found.startswith(f"{name}={value!r}") and says in found
+
+
+@pytest.mark.parametrize(("name", "value"), [("LOG_LEVEL", "WARNING"), ("LOG_LEVEL", 30),
+                                             ("RETRY_HTTP_CODES", "500,503"), ("FEED_EXPORT_ENCODING", "latin-1")])
+def test_a_scrapy_setting_scrapy_accepts_passes(name: str, value: object) -> None:
+    import logging
+
+    assert scrapy_problems(project(**{name: value})) == []
+    if name == "LOG_LEVEL":
+        logging.getLogger("arabtoday.test").setLevel(value)  # what Scrapy's logging set-up does with it
 
 
 def test_a_misspelled_name_is_refused_with_a_suggestion() -> None:
