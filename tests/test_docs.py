@@ -228,3 +228,14 @@ INTERNAL = re.compile(r"(?i)\b(issues? \d+|round \d+|this round|work in progress
 def test_no_internal_work_items(page: Path) -> None:
     found = [m.group(0) for m in INTERNAL.finditer(read(page))]
     assert not found, f"{page.name} speaks of internal work items: {found}"
+
+
+def test_the_schema_version_the_pages_name_is_the_code_s() -> None:
+    """A page that says which schema version the records have says the one they carry (two said 2.0
+    after 2.1 was released)."""
+    from arabtoday.version import SCHEMA_VERSION
+
+    named = {(page.name, version) for page in PAGES
+             for version in re.findall(r"[Ss]chema version\s+`?(\d+\.\d+)", read(page))}
+    assert {page for page, _ in named} >= {"README.md", "dataset.md"}, named
+    assert {version for _, version in named} == {SCHEMA_VERSION}, named
