@@ -10,13 +10,15 @@ when nothing was lost and everything was written.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 from twisted.python.failure import Failure
@@ -78,9 +80,14 @@ class Command(ScrapyCrawl):
             return
         from twisted.internet import reactor
 
-        # after Scrapy installs its own handlers at reactor start-up: remember the signal, then let
-        # Scrapy shut down gracefully (feeds closed, report written)
-        reactor.addSystemEventTrigger("after", "startup", reactor.callLater, 0, self._watch_signals, crawler)
+        # right after Scrapy installs its own handlers at reactor start-up: remember the signal, then let
+        # Scrapy shut down gracefully (feeds closed, report written). Scrapy adds its trigger in start(),
+        # after this line, so ours is added once start-up begins, to run just after Scrapy's in the same
+        # phase. Not a loop turn later (as before): the spider opened meanwhile, and a Ctrl-C then reached
+        # Scrapy's handler alone, which ended the run unmarked (exit 0 with every article unfinished, or
+        # exit 1 before the report)
+        reactor.addSystemEventTrigger("before", "startup", reactor.addSystemEventTrigger, "after", "startup",
+                                      self._watch_signals, crawler)
         self.crawler_process.start()
         if failure:
             self._start_failed(failure[0])
@@ -119,7 +126,7 @@ class Command(ScrapyCrawl):
             stop_on_signal(crawler, self._interrupted)
             from scrapy.utils.defer import deferred_from_coro
 
-            deferred_from_coro(crawler.stop_async())
+            once_running(crawler, lambda: deferred_from_coro(crawler.stop_async()))
         for signum, status in self.STATUS_OF_SIGNAL.items():
             previous = signal.getsignal(signum)
 
@@ -129,9 +136,25 @@ class Command(ScrapyCrawl):
                 if first:
                     stop_on_signal(crawler, status)
                 if callable(previous):
-                    previous(num, frame)  # Scrapy's: a graceful stop, or at the second signal an immediate one
+                    # Scrapy's: a graceful stop, or at the second signal an immediate one
+                    once_running(crawler, functools.partial(previous, num, frame))
 
             signal.signal(signum, handler)
+
+
+def once_running(crawler: Any, stop: Callable[[], Any]) -> None:
+    """``stop`` now if the engine runs, else as soon as it does. Scrapy's graceful stop stops a running
+    engine only: given while the spider is still opening (the state being opened and checked), it
+    found none, and the process ended under the crawl with no report."""
+    from arabtoday.run.stopping import running_engine
+
+    engine = running_engine(crawler)
+    if engine is not None and engine.running:
+        stop()
+        return
+    from twisted.internet import reactor
+
+    crawler.signals.connect(lambda: reactor.callLater(0, stop), signal=signals.engine_started, weak=False)
 
 
 def stop_on_signal(crawler: Any, status: ExitStatus) -> None:

@@ -5,6 +5,7 @@ that answers in 20 s, and the live site crawled with the default User-Agent."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from arabtoday import settings as project_settings
 from arabtoday.exitstatus import ExitStatus
 from arabtoday.site.addresses import SITE_URL
 from conftest import (
@@ -32,6 +34,7 @@ from conftest import (
     wait_until,
     write_site_meta,
 )
+from devkit.probes import SETTING as SIGNAL_SETTING
 
 pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
 SQLITE_PAGE = 4096  # the state's page size (SQLite's default)
@@ -148,6 +151,21 @@ def test_a_stop_while_robots_txt_is_in_flight_ends_the_run(tmp_path: Path, sig: 
     assert_exit(result, status)
     assert_accounted(result)
     assert result.lines == [] and result.report, result.tail()
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, ExitStatus.INTERRUPTED_TERM),
+                                              (signal.SIGINT, ExitStatus.INTERRUPTED_INT)])
+def test_a_signal_the_instant_the_spider_opens_stops_the_run_with_its_status_and_report(
+        snapshot_server: Server, tmp_path: Path, sig: signal.Signals, status: int) -> None:
+    """A trial's Ctrl-C just after "Spider opened" reached Scrapy's handler alone (the project's was
+    installed a loop turn later): exit 1 and no report, or exit 0 with every article unfinished."""
+    extensions = {**project_settings.EXTENSIONS, "devkit.probes.SignalOnOpen": 999}
+    proc = start_crawl(snapshot_server.base, tmp_path / "out.jsonl", "lang=en",
+                       settings={"EXTENSIONS": json.dumps(extensions), SIGNAL_SETTING: sig.name})
+    result = finish_crawl(proc, tmp_path / "out.jsonl", timeout=60)
+    assert_exit(result, status)
+    assert_accounted(result)
+    assert result.report["stats"].get("finish_reason") == "shutdown", result.tail()
 
 
 def stop_and_finish(proc: subprocess.Popen[bytes], sig: signal.Signals, output: Path) -> tuple[CrawlResult, float]:
