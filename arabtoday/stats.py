@@ -48,6 +48,7 @@ class Stat:
     SOURCE_READ = "arabtoday/sources/{source}"  # sitemaps, feeds and listings read
     SOURCE_FAILED = "arabtoday/sources/failed/{source}"  # ...that could not be fetched or read: discovery incomplete
     SOURCES_FAILED = "arabtoday/sources/failed/"
+    SOURCES_FAILED_AT = "arabtoday/sources_failed_at"  # a list: the first FAILED_SOURCES_LISTED of their addresses
     BOUND = "arabtoday/bounds/{name}"  # a bound on what a response can make the crawler do was hit
     BLOCKED = "arabtoday/blocked/{why}"  # requests refused by the scope rule or robots.txt
     TRUNCATED_RESPONSES = "arabtoday/truncated_responses"

@@ -5,7 +5,8 @@ a faulty or hostile one), ``site`` (the bundled snapshot, its answer key and
 private copies a test may alter), ``sitegen`` (large generated copies of the
 site), ``archives`` (loopback Wayback and Common Crawl servers built from the
 snapshot, for backfill tests), ``launch`` (the one way code starts a crawl: a
-``scrapy crawl`` command line or Scrapy's ``CrawlerRunner`` in process).
+``scrapy crawl`` command line or Scrapy's ``CrawlerRunner`` in process), ``probes`` (extensions
+a test adds to a real crawl to make a moment happen on cue).
 ``python -m devkit serve|demo|generate`` is the command line (``make serve``,
 ``make demo``).
 

@@ -169,6 +169,7 @@ def build_report(stats: Mapping[str, Any], duration: float, fallback_ratio_alarm
             "not_followed": group(stats, PREFIX + "discovery/skipped/"),
             "sources_read": {k: v for k, v in group(stats, PREFIX + "sources/").items() if "/" not in k},
             "sources_failed": group(stats, Stat.SOURCES_FAILED),
+            "sources_failed_at": list(stats.get(Stat.SOURCES_FAILED_AT) or []),
             # a run stopped early (a signal, max_articles, a lost output…) did not read every source
             "complete": not total(stats, Stat.SOURCES_FAILED) and stats.get("finish_reason") == "finished",
         },
@@ -253,6 +254,8 @@ def format_report(report: Mapping[str, Any]) -> str:
                    + "): discovery incomplete") if failed else (
             "; discovery complete" if discovery.get("complete", True) else "; discovery cut short (the run stopped)")
         lines.append(_count_line("sources", discovery.get("sources_read") or {}) + verdict)
+        if discovery.get("sources_failed_at"):
+            lines.append("  failed at   " + ", ".join(discovery["sources_failed_at"]))
         lines.append(_count_line("addresses", discovery.get("not_followed") or {}).replace(
             "addresses  ", "not followed", 1) + ": found, not requested")
     for title, key in (("skipped", "skipped"), ("duplicates", "duplicates"), ("dropped", "dropped"),

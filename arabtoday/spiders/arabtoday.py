@@ -90,6 +90,7 @@ PAUSED_SITEMAPS = 2  # sitemap bodies the scraper may hold while the frontier pa
 SCRAPER_ACTIVE_SIZE = 5_000_000  # Scrapy's SCRAPER_SLOT_MAX_ACTIVE_SIZE default, for everything else
 ARTICLE_KINDS = (Kind.ARTICLE, Kind.AMP)
 GONE_FROM_SITEMAPS = "gone_from_sitemaps"  # the removal reason of a vanished article whose address serves another page
+FAILED_SOURCES_LISTED = 20  # addresses of failed sources the report names (the count is always whole)
 WAYBACK_INDEX, CC_INDEX = "wayback_index", "commoncrawl_index"  # the discovery sources of a backfill
 
 
@@ -219,7 +220,7 @@ class ArabTodaySpider(Spider):
         self.stats.inc_value(Stat.SOURCE_READ.format(source=CC_INDEX))
         missing = set(self.params.crawls) - {c.id for c in crawls}
         if missing:  # asked for by name but not listed: those captures cannot be read
-            self.stats.inc_value(Stat.SOURCE_FAILED.format(source=CC_INDEX), len(missing))
+            self._source_lost(CC_INDEX, response.url, len(missing))
             logger.error("crawls not in %s: %s", response.url, ", ".join(sorted(missing)))
         for crawl in crawls:
             for lang in self.params.langs:
@@ -348,7 +349,7 @@ class ArabTodaySpider(Spider):
             yield from reader.entries()
         except BadXML as exc:
             self.stats.inc_value(Stat.SOURCE_ERROR.format(kind=f"bad_{source}"))
-            self.stats.inc_value(Stat.SOURCE_FAILED.format(source=source))
+            self._source_lost(source, reader.page_url)
             logger.error("unreadable %s %s: %s", source, reader.page_url, exc)
         if reader.hit:
             self.stats.inc_value(Stat.BOUND.format(name=reader.hit))
@@ -598,7 +599,7 @@ class ArabTodaySpider(Spider):
 
     def _bad_source(self, response: Response, source: str, exc: Exception) -> None:
         self.stats.inc_value(Stat.SOURCE_ERROR.format(kind=f"bad_{source}"))
-        self.stats.inc_value(Stat.SOURCE_FAILED.format(source=source))
+        self._source_lost(source, response.url)
         logger.error("unreadable %s %s: %s", source, response.url, exc)
 
     def source_failed(self, failure: Failure) -> None:
@@ -612,8 +613,16 @@ class ArabTodaySpider(Spider):
             self.stats.inc_value(Stat.BLOCKED.format(why="robots"))
         self.stats.inc_value(Stat.SOURCE_ERROR.format(kind=kind))
         if what != "robots":  # without robots.txt, the sitemap index is still read at its usual address
-            self.stats.inc_value(Stat.SOURCE_FAILED.format(source=what))
+            self._source_lost(what, failure.request.url)  # type: ignore[attr-defined]
         logger.error("failed to fetch %s %s: %s", what, failure.request.url, kind)  # type: ignore[attr-defined]
+
+    def _source_lost(self, source: str, url: str, count: int = 1) -> None:
+        """A source of addresses that could not be fetched or read: counted (discovery incomplete), and
+        its address kept for the report (the first few: a report names what to look at)."""
+        self.stats.inc_value(Stat.SOURCE_FAILED.format(source=source), count)
+        named = self.stats.get_value(Stat.SOURCES_FAILED_AT) or []
+        if len(named) < FAILED_SOURCES_LISTED:
+            self.stats.set_value(Stat.SOURCES_FAILED_AT, [*named, url])
 
     @property
     def stats(self) -> Any:

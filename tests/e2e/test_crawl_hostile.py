@@ -218,6 +218,8 @@ def test_gzip_bomb_is_stopped_at_the_size_limit(tmp_path: Path) -> None:
     bombs = [r for r in result.requests if r["fault"] and r["fault"].startswith("gzip-bomb")]
     assert bombs, "the bombs were never requested"
     assert result.stats_under("arabtoday/sources/failed/") == {"arabtoday/sources/failed/sitemap": 1}
+    assert result.report["discovery"]["sources_failed_at"] == [f"{server.base}/sitemaps/en-2017-12.xml"]
+    assert f"failed at   {server.base}/sitemaps/en-2017-12.xml" in result.log, result.tail()
     assert_accounted(result)
     assert_exit(result, 8)  # the bombed sitemap is a source that failed: discovery incomplete (before 3)
 
