@@ -307,8 +307,8 @@ not. The licence of the crawler's code is separate and does not cover the data.
 ## How it was made
 
 The arabtoday Scrapy crawler (version {__version__}) reads the site's
-sitemaps, feeds and section listings, fetches each article page politely
-({polite}), extracts the
+sitemaps, feeds and section listings, fetches each article page with the
+politeness settings its run reports record ({polite}), extracts the
 article with per-layout selectors (a metadata + trafilatura fallback when the
 layout changes; the `extractor` field says which), strips boilerplate
 (datelines, source lines, captions, "Read also" links, ads) and writes one JSON
