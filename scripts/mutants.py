@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 POLITENESS_TESTS = ("tests/e2e/test_politeness.py",)
+NEW_USER_TESTS = "tests/e2e/test_new_user_faults.py"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,17 @@ MUTANTS = (
            "if a_time < b_time or (a_time == b_time and a_num < b_num) then",
            "if a_time > b_time or (a_time == b_time and a_num > b_num) then",
            ("tests/unit/test_state_originals.py",), "the shared index takes the later copy for the original"),
+    Mutant("robots_requeued_on_stop", "arabtoday/middlewares.py",
+           "if isinstance(exception, Interrupted) and request.callback is not NO_CALLBACK:",
+           "if isinstance(exception, Interrupted):",
+           (f"{NEW_USER_TESTS}::test_a_stop_while_robots_txt_is_in_flight_ends_the_run",),
+           "a stop while robots.txt is in flight spins for ever"),
+    Mutant("signal_handler_a_turn_late", "arabtoday/commands/crawl.py",
+           'reactor.addSystemEventTrigger("before", "startup", reactor.addSystemEventTrigger, "after", "startup",\n'
+           "                                      self._watch_signals, crawler)",
+           'reactor.addSystemEventTrigger("after", "startup", reactor.callLater, 0, self._watch_signals, crawler)',
+           (f"{NEW_USER_TESTS}::test_a_signal_the_instant_the_spider_opens_stops_the_run_with_its_status_and_report",),
+           "a Ctrl-C as the spider opens reaches Scrapy's handler alone"),
 )
 
 
