@@ -69,6 +69,10 @@ MUTANTS = (
            'reactor.addSystemEventTrigger("after", "startup", reactor.callLater, 0, self._watch_signals, crawler)',
            (f"{NEW_USER_TESTS}::test_a_signal_the_instant_the_spider_opens_stops_the_run_with_its_status_and_report",),
            "a Ctrl-C as the spider opens reaches Scrapy's handler alone"),
+    Mutant("graceful_stop_before_engine_runs", "arabtoday/commands/crawl.py",
+           "once_running(crawler, functools.partial(previous, num, frame))", "previous(num, frame)",
+           (f"{NEW_USER_TESTS}::test_a_signal_the_instant_the_spider_opens_stops_the_run_with_its_status_and_report",),
+           "a stop while the spider opens finds no engine: the process ends under the crawl"),
 )
 
 

@@ -115,10 +115,11 @@ def large_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serve
 def test_two_workers_share_one_crawl(redis_url: str, tmp_path: Path) -> None:
     """The snapshot, split between two workers: each article's record written once, and the outputs
     merged into one row per story (the original, whichever worker met which copy first). Article pages
-    answer in 0.4 s, so that the seeder cannot be done before the second worker has started."""
+    answer only once both workers are up, so that the seeder cannot be done before the second has
+    started, however slowly it starts."""
     root = copy_site(tmp_path)
     meta = site_meta(root)
-    meta["faults"] = {"/*/*/[0-9]*/*": "slow:0.4"}
+    meta["faults"] = {"/*/*/[0-9]*/*": f"gate:{gate_of(tmp_path)}"}
     write_site_meta(root, meta)
     snapshot_server = start_server(root, tmp_path)
     prefix = f"arabtoday-test-{uuid.uuid4().hex[:8]}"
@@ -126,6 +127,9 @@ def test_two_workers_share_one_crawl(redis_url: str, tmp_path: Path) -> None:
     try:
         seed = worker(snapshot_server.base, redis_url, prefix, tmp_path / "seed.jsonl", "seed")
         second = worker(snapshot_server.base, redis_url, prefix, tmp_path / "worker.jsonl", "worker")
+        wait_until(lambda: len(list(r.scan_iter(f"{prefix}:{ALIVE_KEY.format(worker='*')}"))) >= 2, second,
+                   "both workers up")
+        gate_of(tmp_path).touch()
         assert seed.wait(timeout=180) == 0, (tmp_path / "seed.log").read_text()[-3000:]
         assert second.wait(timeout=180) == 0, (tmp_path / "worker.log").read_text()[-3000:]
     finally:
