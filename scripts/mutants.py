@@ -117,11 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown mutant(s) {', '.join(sorted(unknown))}; known: {', '.join(m.name for m in MUTANTS)}")
     failed = 0
-    say(f"{'mutant':<26} {'result':<9} {'seconds':>7}  fault")
+    say(f"{'mutant':<34} {'result':<9} {'seconds':>7}  fault")
     for mutant in chosen:
         result, seconds, tail = run(mutant, args.workers)
         failed += result != "caught"
-        say(f"{mutant.name:<26} {result:<9} {seconds:7.1f}  {mutant.why}")
+        say(f"{mutant.name:<34} {result:<9} {seconds:7.1f}  {mutant.why}")
         if result != "caught":
             say("    " + tail.replace("\n", "\n    "))
     say(f"{len(chosen) - failed} of {len(chosen)} caught")
