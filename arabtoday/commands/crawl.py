@@ -28,6 +28,7 @@ from arabtoday.exitstatus import ExitStatus, StartError, mark
 from arabtoday.files import unwritable
 from arabtoday.params import BadArgument, CrawlParams
 from arabtoday.signals import RUN_STOPPING
+from arabtoday.stats import Stat
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +39,6 @@ def report_start_failure(settings: Any, spider_args: Mapping[str, Any], message:
     from arabtoday.run.reporter import report_start_failure as report
 
     report(settings, spider_args, message, status)
-
-
-EXIT_STAT = "arabtoday/exit_status"
 
 
 class Command(ScrapyCrawl):
@@ -220,7 +218,7 @@ def start_failure(failure: Failure) -> tuple[str, ExitStatus]:
 def final_status(stats: dict[str, Any], interrupted: ExitStatus | None = None) -> tuple[ExitStatus, str | None]:
     """The status a finished crawl exits with: the one its report settled, or, when the report never
     ran (interrupted while starting, or broken), the interruption or an internal error, with a line."""
-    status = stats.get(EXIT_STAT)
+    status = stats.get(Stat.EXIT_STATUS)
     if status is not None:
         return ExitStatus(status), None
     status = interrupted or ExitStatus.INTERNAL_ERROR

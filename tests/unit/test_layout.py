@@ -132,3 +132,13 @@ def test_the_product_never_imports_the_development_tools() -> None:
     assert not wrong, f"the product imports development tools: {wrong}"
     devkit_doc = ast.get_docstring(ast.parse((PACKAGE.parent / "devkit" / "__init__.py").read_text("utf-8")))
     assert devkit_doc and RULE.search(devkit_doc), "devkit/__init__.py: no docstring with a 'May import:' line"
+
+
+def test_stat_names_are_spelled_only_in_stats_py() -> None:
+    """A stat is named once (``arabtoday.stats.Stat``) and imported: a second spelling drifts (the crawl
+    command read the exit status under a name of its own)."""
+    stat = re.compile(r"""["']arabtoday/[a-z_]+(/[a-z_{}]+)*["']""")  # a whole literal: a stat's path
+    spelled = {str(path.relative_to(PACKAGE.parent)): line.strip()
+               for path in PACKAGE.rglob("*.py") if path.name != "stats.py"
+               for line in path.read_text("utf-8").splitlines() if stat.search(line)}
+    assert spelled == {}, spelled
