@@ -201,3 +201,23 @@ def test_a_run_stopped_early_does_not_say_its_discovery_was_complete() -> None:
     assert finished["discovery"]["complete"] and not stopped["discovery"]["complete"]
     assert "discovery complete" in format_report(finished)
     assert "discovery cut short (the run stopped)" in format_report(stopped)
+
+
+def test_skipped_names_only_the_bucket_and_discovery_says_not_followed() -> None:
+    """A trial read "skipped 637 (known 637)" (discovery) beside "accounting … skipped 0" (the bucket):
+    one word for two things. Addresses found and not requested are "not followed"."""
+    stats = {**BALANCED, "arabtoday/discovery/skipped/known": 637}
+    lines = format_report(build_report(stats, 3.0)).splitlines()
+    [followed] = [line for line in lines if "not followed" in line]
+    assert "637" in followed and "known 637" in followed and followed.endswith("found, not requested")
+    skipped = [line for line in lines if line.strip().startswith("skipped")]
+    assert skipped and all("637" not in line for line in skipped), lines
+
+
+def test_the_failed_sources_are_named_in_the_report() -> None:
+    url = "http://127.0.0.1:1/sitemaps/en-2017-10.xml"
+    report = build_report({**BALANCED, Stat.SOURCE_FAILED.format(source="sitemap"): 1,
+                           Stat.SOURCES_FAILED_AT: [url]}, 3.0)
+    assert report["discovery"]["sources_failed_at"] == [url]
+    assert f"failed at   {url}" in format_report(report)
+    assert "FAILED 1 (sitemap 1): discovery incomplete" in format_report(report)
