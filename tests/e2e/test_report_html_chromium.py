@@ -57,6 +57,7 @@ class PageResult:
     charts_rendered: str | None
     marks: dict[str, int]
     errors: list[str] = field(default_factory=list)
+    text: str = ""  # what a reader sees (document.body.innerText)
 
 
 class DevTools:
@@ -146,7 +147,8 @@ def open_page(browser: DevTools, page: Path) -> PageResult:
         state = browser.call("Runtime.evaluate", session, returnByValue=True, expression=(
             "document.readyState === 'complete' ? JSON.stringify({rendered: document.body.dataset.chartsRendered "
             "|| null, marks: Object.fromEntries([...document.querySelectorAll('figure')].map(f => "
-            "[f.id, Number(f.querySelector('svg').dataset.marks || 0)]))}) : null"))["result"].get("value")
+            "[f.id, Number(f.querySelector('svg').dataset.marks || 0)])), text: document.body.innerText}) : null"))[
+            "result"].get("value")
         if state:
             rendered = json.loads(state)
             if rendered["rendered"] is not None:
@@ -155,8 +157,8 @@ def open_page(browser: DevTools, page: Path) -> PageResult:
     # a failed load is logged before the page's load event, and so before readyState was complete; the
     # browser sends events in order on the one socket, so every one of them is in before this answer
     browser.call("Runtime.evaluate", session, expression="1")
-    result = rendered or {"rendered": None, "marks": {}}
-    return PageResult(result["rendered"], result["marks"], browser.errors())
+    result = rendered or {"rendered": None, "marks": {}, "text": ""}
+    return PageResult(result["rendered"], result["marks"], browser.errors(), result["text"])
 
 
 def screenshot(chromium: str, page: Path, png: Path, profile: Path) -> None:
@@ -209,3 +211,5 @@ def test_an_empty_run_still_renders_every_chart(browser: DevTools, tmp_path: Pat
     assert result.errors == []
     assert result.charts_rendered == str(len(CHARTS))
     assert set(result.marks.values()) == {0}  # each says "no data" instead of drawing bars
+    # a run that reached no article page never says that every one it reached was emitted
+    assert "no article page was reached" in result.text and "every article page reached" not in result.text
