@@ -189,9 +189,16 @@ class ArticleIdPipeline(Stage):
 
     @uses_state
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, Article) and not self.store.claim_run(item.id):
+        if isinstance(item, Article) and not self.store.claim_run(item.id) and not self._edited_in_run(item):
             self.drop(Bucket.DUPLICATE, "same_id", item, "same article reached twice", level="DEBUG")
         return item
+
+    def _edited_in_run(self, item: Article) -> bool:
+        """Met again with another text than the record this run already wrote for it (``extract`` over
+        several runs' WARC files, the site editing a page between two fetches): the next revision
+        (made by the incremental stage), not a duplicate. Asked only of an id met twice."""
+        written = self.crawler.get_extension(StateExtension).written_this_run(item.id)
+        return written is not None and written != item.content_hash
 
 
 class IncrementalPipeline(Stage):

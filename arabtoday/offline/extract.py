@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 PARSE_ERROR = "parse"
 PIPELINE_ERROR = "pipeline"
 MESSAGE_LIMIT = 300  # characters of an exception's text shown on the one line
+NOTICES_NAMED = 5  # pages that are no article named on stderr; a crawl's WARC holds listings by the dozen
 BATCH_PAGES = 16  # pages a worker parses per task: large enough that handing them over costs little
 AHEAD = 4  # batches per worker in flight: the workers never wait for the reader, memory stays bounded
 # Workers start as copies of this process (its imports done once); "spawn" where fork is unavailable.
@@ -172,6 +173,7 @@ class _PageFeed:
     def __init__(self, paths: list[str], url: str | None, stats: DictStats, settings: Any, jobs: int = 1) -> None:
         self.current = ""
         self.count = 0  # pages handed to the pipelines
+        self.notices = 0  # pages that were no article (each counted; the first few named on stderr)
         self._items = self._articles(paths, url, stats, settings, jobs)
 
     def __iter__(self) -> Iterator[RawArticle]:
@@ -194,7 +196,9 @@ class _PageFeed:
             for key in result.counted:
                 stats.inc_value(key)
             if result.notice:
-                print(result.notice, file=sys.stderr)
+                self.notices += 1
+                if self.notices <= NOTICES_NAMED:
+                    print(result.notice, file=sys.stderr)
             if result.problem is not None:
                 _report(stats, result.problem)
             if result.raw is not None:
@@ -254,10 +258,14 @@ def extract_command(paths: list[str], url: str | None, jobs: int = 1) -> int:
     settings = get_project_settings()
     stats = DictStats()
     try:
-        emitted = _write_records(_PageFeed(paths, url, stats, settings, jobs), settings, stats)
+        feed = _PageFeed(paths, url, stats, settings, jobs)
+        emitted = _write_records(feed, settings, stats)
     except PipelinesCannotStart as exc:
         print(str(exc), file=sys.stderr)
         return ToolStatus.INPUT_FAILED
+    if feed.notices > NOTICES_NAMED:
+        print(f"extract: {feed.notices - NOTICES_NAMED} more page(s) were not articles (skipped/not_article below)",
+              file=sys.stderr)
     counts = {k.removeprefix("arabtoday/"): v for k, v in sorted(stats.get_stats().items())}
     print(f"extract: {emitted} line(s); " + ", ".join(f"{k} {v}" for k, v in counts.items()), file=sys.stderr)
     return ToolStatus.INPUT_FAILED if any(k.startswith(Stat.ERRORS) for k in stats.get_stats()) else ToolStatus.OK

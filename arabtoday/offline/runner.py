@@ -23,6 +23,8 @@ from scrapy.exceptions import DropItem
 from scrapy.pipelines import ItemPipelineManager
 from scrapy.settings import BaseSettings
 
+from arabtoday.export.exporters import Receipt, lines_of
+from arabtoday.signals import RECORDS_DURABLE
 from arabtoday.stats import PREFIX, Bucket, article_outcome
 
 logger = logging.getLogger(__name__)
@@ -93,6 +95,10 @@ def run_pipelines(items: Iterable[Any], settings: BaseSettings, stats: DictStats
             if outcome is not None:
                 stats.inc_value(article_outcome(*outcome))
             yield result
+            # the caller has written it: the run's (in-memory) state takes it, as from a crawl's exporter,
+            # so that a later capture of the same article with another text is its next revision
+            written = [Receipt.of(line) for line in lines_of(result)]
+            crawler.signals.send_catch_log(signal=RECORDS_DURABLE, records=written, path=None, offset=None)
     finally:
         loop.run_until_complete(manager.close_spider_async())
         for key, value in crawler.stats.get_stats().items():

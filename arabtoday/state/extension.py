@@ -26,7 +26,7 @@ from arabtoday.exitstatus import ExitStatus, StartError, mark
 from arabtoday.run.stopping import stop_run
 from arabtoday.schema import LIVE, LIVE_ORIGIN
 from arabtoday.signals import ARTICLE_DECIDED, LASTMOD_SEEN, OUTPUT_OPENED, RECORDS_DURABLE
-from arabtoday.site.ids import IdMap
+from arabtoday.site.ids import IdMap, IdSet
 from arabtoday.state.recovery import recover
 from arabtoday.state.store import Emitted, StateError, StateStore, Status, open_store
 from arabtoday.stats import Bucket, Stat
@@ -58,6 +58,7 @@ class StateExtension:
         # lastmods the sitemap gave for articles already committed in this run (found first on a listing)
         self._late_lastmods: dict[str, str] = {}
         self._settled = IdMap()  # ids whose fetch settled this run, and their status
+        self._written = IdSet()  # ids this run wrote a live record of
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StateExtension:
@@ -93,6 +94,16 @@ class StateExtension:
         with contextlib.suppress(StateError):  # told to store_failed; recovery commits them next run
             self.store.commit_emitted(emitted, path, offset)
             self._settled.update((r.id, Status.EMITTED) for r in records if r.status == LIVE)
+            for record in records:
+                if record.status == LIVE:
+                    self._written.add(record.id)
+
+    def written_this_run(self, article_id: str) -> str | None:
+        """The ``content_hash`` of the record this run wrote for the article (None: it wrote none)."""
+        if article_id not in self._written:
+            return None
+        seen = self.store.get(article_id)
+        return seen.content_hash if seen is not None else None
 
     def lastmod_seen(self, article_id: str, lastmod: str) -> None:
         """The sitemap's stamp arrived after the article was requested from a listing: it becomes the

@@ -24,7 +24,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from arabtoday.export.resolve import Log
 from conftest import FAST, ROOT, Server, assert_accounted, assert_exit, crawl, read_jsonl, serving
 from devkit.launch import crawl_command
-from devkit.site import article_path, copy_site
+from devkit.site import article_path, copy_site, edit_article, set_lastmod
 
 pytestmark = [pytest.mark.e2e]
 
@@ -231,3 +231,38 @@ def test_an_unwritable_warc_directory_is_refused_before_any_request(snapshot_ser
     assert_exit(result, 4)
     assert result.requests == []
     assert f"cannot write the WARC directory {blocker / 'warc'}" in result.log + result.stderr
+
+
+EDITED = ("en", 103907)
+
+
+def test_extract_over_several_runs_files_keeps_each_revision(snapshot_server: Server, tmp_path: Path) -> None:
+    """Two scheduled runs, the site editing one article between them: ``extract`` over both runs' WARC
+    files gives the edit as its next revision (as the crawl wrote it), not as the same article met twice
+    (a trial's refreshed dataset silently kept the old text); unchanged captures stay one record each."""
+    root = copy_site(tmp_path / "site")
+    path = article_path(root, *EDITED)
+    warc = tmp_path / "warc"
+    settings = {**FAST, "ARABTODAY_STATE_DIR": str(tmp_path / "state"), "ARABTODAY_WARC_DIR": str(warc)}
+    with serving(root, tmp_path, {}) as server:
+        first = crawl(server.base, tmp_path / "run1.jsonl", server=server, settings=settings)
+        edit_article(root, path, "<p>", "<p>Updated: the talks resumed on Monday. ")
+        set_lastmod(root, path, "2030-01-01T00:00:00+00:00")
+        second = crawl(server.base, tmp_path / "run2.jsonl", server=server, settings=settings)
+    assert_exit(first, 0)
+    assert_exit(second, 0)
+    [revised] = second.records
+    assert revised["id"] == f"{EDITED[0]}-{EDITED[1]}" and revised["revision"] == 2
+    done = subprocess.run([sys.executable, "-m", "arabtoday", "extract", *sorted(map(str, warc.glob("*.warc.gz")))],
+                          cwd=ROOT, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    again = [json.loads(line) for line in done.stdout.splitlines()]
+    versions = [(r["revision"], r["previous_hash"], r["content_hash"]) for r in again if r["id"] == revised["id"]]
+    original = first.by_id[revised["id"]]
+    assert versions == [(1, None, original["content_hash"]),
+                        (2, original["content_hash"], revised["content_hash"])], versions
+    live = [r["id"] for r in again if r["status"] == "live"]
+    assert len(live) == len(set(live)) + 1  # the edited article twice, every other article once
+    (tmp_path / "again.jsonl").write_bytes(done.stdout)
+    stories = {row["id"]: row for row in Log([tmp_path / "again.jsonl"]).read().stories()}
+    assert stories[revised["id"]]["body"] == revised["body"]
