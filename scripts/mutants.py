@@ -70,9 +70,10 @@ MUTANTS = (
            (f"{NEW_USER_TESTS}::test_a_signal_the_instant_the_spider_opens_stops_the_run_with_its_status_and_report",),
            "a Ctrl-C as the spider opens reaches Scrapy's handler alone"),
     Mutant("graceful_stop_before_engine_runs", "arabtoday/commands/crawl.py",
-           "once_running(crawler, functools.partial(previous, num, frame))", "previous(num, frame)",
+           "once_running(crawler, functools.partial(stop_on_signal, crawler, status, scrapy_stop))",
+           "stop_on_signal(crawler, status, scrapy_stop)",
            (f"{NEW_USER_TESTS}::test_a_signal_the_instant_the_spider_opens_stops_the_run_with_its_status_and_report",),
-           "a stop while the spider opens finds no engine: the process ends under the crawl"),
+           "a stop while the crawler is built or the spider opens: no stats yet, or no engine to stop"),
 )
 
 

@@ -49,6 +49,7 @@ class Command(ScrapyCrawl):
         """``-o``/``-O`` as Scrapy reads them; without either (and no ``FEEDS``), the default
         output file, one per run. Only ``crawl`` writes it: ``scrapy parse`` and ``scrapy check``
         leave nothing behind."""
+        self._catch_early_signals()  # from here a Ctrl-C or SIGTERM is the run's status, never a traceback
         super().process_options(args, opts)
         use_default_feed(self.settings)
         if len(args) != 1:
@@ -68,7 +69,12 @@ class Command(ScrapyCrawl):
         if len(args) != 1:
             raise UsageError("give exactly one spider name (arabtoday)")
         assert self.crawler_process is not None
-        self._catch_early_signals()
+        if self._interrupted is not None:  # a signal before anything started: nothing was requested
+            spider_args = {k: v for k, v in opts.spargs.items() if not k.startswith("_")}
+            message = "interrupted before the crawl started: nothing was requested or written"
+            report_start_failure(self.crawler_process.settings, spider_args, message, self._interrupted)
+            self._fail(message, self._interrupted)
+            return
         crawler = self._create_crawler(args[0])
         started = self.crawler_process.crawl(crawler, **opts.spargs)
         failure: list[Failure] = []
@@ -120,30 +126,31 @@ class Command(ScrapyCrawl):
             signal.signal(signum, early)
 
     def _watch_signals(self, crawler: Any) -> None:
-        if self._interrupted is not None:  # interrupted while starting: stop now, gracefully
-            stop_on_signal(crawler, self._interrupted)
+        if self._interrupted is not None:  # interrupted while starting: stop gracefully once the engine runs
             from scrapy.utils.defer import deferred_from_coro
 
-            once_running(crawler, lambda: deferred_from_coro(crawler.stop_async()))
+            once_running(crawler, functools.partial(stop_on_signal, crawler, self._interrupted,
+                                                    lambda: deferred_from_coro(crawler.stop_async())))
         for signum, status in self.STATUS_OF_SIGNAL.items():
             previous = signal.getsignal(signum)
 
             def handler(num: int, frame: Any, previous: Any = previous, status: ExitStatus = status) -> None:
                 first = self._interrupted is None
                 self._interrupted = self._interrupted or status
-                if first:
-                    stop_on_signal(crawler, status)
-                if callable(previous):
-                    # Scrapy's: a graceful stop, or at the second signal an immediate one
-                    once_running(crawler, functools.partial(previous, num, frame))
+                scrapy_stop = functools.partial(previous, num, frame) if callable(previous) else None
+                if first:  # Scrapy's graceful stop, once there is a running engine for it to stop
+                    once_running(crawler, functools.partial(stop_on_signal, crawler, status, scrapy_stop))
+                elif scrapy_stop is not None:
+                    scrapy_stop()  # a second signal: Scrapy's immediate stop
 
             signal.signal(signum, handler)
 
 
 def once_running(crawler: Any, stop: Callable[[], Any]) -> None:
-    """``stop`` now if the engine runs, else as soon as it does. Scrapy's graceful stop stops a running
-    engine only: given while the spider is still opening (the state being opened and checked), it
-    found none, and the process ended under the crawl with no report."""
+    """``stop`` now if the engine runs, else as soon as it does. Until then there is nothing to stop:
+    the crawler is still being built (its stats do not exist yet, and the components that let go of
+    what waits on the site would not hear the stop), or the spider is opening (Scrapy's graceful stop
+    finds no running engine, and the process ended under the crawl with no report)."""
     from arabtoday.run.stopping import running_engine
 
     engine = running_engine(crawler)
@@ -155,13 +162,16 @@ def once_running(crawler: Any, stop: Callable[[], Any]) -> None:
     crawler.signals.connect(lambda: reactor.callLater(0, stop), signal=signals.engine_started, weak=False)
 
 
-def stop_on_signal(crawler: Any, status: ExitStatus) -> None:
-    """A signal stops the run: its status is marked, and what waits on the site lets go at once."""
+def stop_on_signal(crawler: Any, status: ExitStatus, then: Callable[[], Any] | None = None) -> None:
+    """A signal stops the run: its status is marked, and what waits on the site lets go at once; then
+    ``then`` (Scrapy's graceful stop)."""
     if crawler.stats is not None:
         mark(crawler.stats, status)
     logger.info("%s: stopping; what is in flight is left for the next run (counted unfinished)",
                 "SIGINT" if status is ExitStatus.INTERRUPTED_INT else "SIGTERM")
     crawler.signals.send_catch_log(signal=RUN_STOPPING, reason="shutdown")
+    if then is not None:
+        then()
 
 
 def _on_failure(started: Any, record: Any) -> None:

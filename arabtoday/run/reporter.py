@@ -14,9 +14,11 @@ An interrupted run (SIGINT/SIGTERM) goes through the same path.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from scrapy.http import Response
 
 from arabtoday.exitstatus import ExitStatus, exit_status, mark, unreachable
 from arabtoday.files import atomic_write_text, local_path, writable
-from arabtoday.params import params_of
+from arabtoday.params import CrawlParams, params_of
 from arabtoday.run.ledger import article_key
 from arabtoday.run.report import (
     Aggregates,
@@ -257,12 +259,32 @@ START_ERROR_KINDS = {ExitStatus.BAD_CONFIG: "config", ExitStatus.WRITE_FAILED: "
                      ExitStatus.STATE_UNUSABLE: "state"}
 
 
+def _named_now(uri: str, spider_args: Mapping[str, Any]) -> str | None:
+    """An output's name with its placeholders filled as Scrapy fills them when a run starts (``%(time)s``,
+    and the spider's ``%(name)s`` and ``%(lang)s``; the default output names both): a run that could not
+    start reports beside the file it would have written. None for a placeholder only a run can fill."""
+    if "%(" not in uri:
+        return uri
+    now = datetime.now(tz=timezone.utc).replace(microsecond=0).isoformat().replace(":", "-")  # Scrapy's %(time)s
+    try:
+        return uri % {"time": now, "name": "arabtoday", "lang": str(spider_args.get("lang", _default_lang()))}
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def _default_lang() -> str:
+    return next(str(f.default) for f in dataclasses.fields(CrawlParams) if f.name == "lang")
+
+
 def report_start_failure(settings: Any, spider_args: Mapping[str, Any], message: str, status: ExitStatus) -> None:
     """A run that could not start still leaves a report, wherever one can be written: at
     ``ARABTODAY_REPORT_PATH``, else beside the first output whose directory takes it. It says the
     status and why, and that nothing was requested or emitted."""
+    interrupted = status in (ExitStatus.INTERRUPTED_INT, ExitStatus.INTERRUPTED_TERM)  # a signal: no error
     stats = {Stat.EXIT_CAUSE.format(name=status.name.lower()): 1,
-             Stat.ERROR.format(kind=START_ERROR_KINDS.get(status, "start")): 1, "finish_reason": "start_failed"}
+             "finish_reason": "shutdown" if interrupted else "start_failed"}
+    if not interrupted:
+        stats[Stat.ERROR.format(kind=START_ERROR_KINDS.get(status, "start"))] = 1
     outputs = [str(uri) for uri in settings.getdict("FEEDS")]
     run = {"started_at": utc_now(), "finished_at": utc_now(), "arguments": {k: str(v) for k, v in spider_args.items()},
            "settings": effective_settings(settings), "output": outputs[0] if outputs else None, "outputs": outputs,
@@ -270,7 +292,7 @@ def report_start_failure(settings: Any, spider_args: Mapping[str, Any], message:
     report = build_report(stats, 0.0, run=run)
     candidates = [Path(settings.get("ARABTODAY_REPORT_PATH"))] if settings.get("ARABTODAY_REPORT_PATH") else [
         Path(str(path) + ".report.json") for uri in outputs
-        if (path := local_path(uri)) is not None and "%(" not in uri]
+        if (named := _named_now(uri, spider_args)) is not None and (path := local_path(named)) is not None]
     for path in candidates:
         if writable(path) is None:
             try:

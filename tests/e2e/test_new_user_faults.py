@@ -22,6 +22,7 @@ from conftest import (
     SNAPSHOT,
     CrawlResult,
     Server,
+    article_id_of,
     assert_accounted,
     assert_exit,
     copy_site,
@@ -34,6 +35,7 @@ from conftest import (
     wait_until,
     write_site_meta,
 )
+from devkit.probes import ON_BUILD
 from devkit.probes import SETTING as SIGNAL_SETTING
 
 pytestmark = [pytest.mark.e2e, pytest.mark.acceptance]
@@ -153,19 +155,25 @@ def test_a_stop_while_robots_txt_is_in_flight_ends_the_run(tmp_path: Path, sig: 
     assert result.lines == [] and result.report, result.tail()
 
 
+@pytest.mark.parametrize("moment", [SIGNAL_SETTING, ON_BUILD])
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, ExitStatus.INTERRUPTED_TERM),
                                               (signal.SIGINT, ExitStatus.INTERRUPTED_INT)])
 def test_a_signal_the_instant_the_spider_opens_stops_the_run_with_its_status_and_report(
-        snapshot_server: Server, tmp_path: Path, sig: signal.Signals, status: int) -> None:
+        snapshot_server: Server, tmp_path: Path, sig: signal.Signals, status: int, moment: str) -> None:
     """A trial's Ctrl-C just after "Spider opened" reached Scrapy's handler alone (the project's was
-    installed a loop turn later): exit 1 and no report, or exit 0 with every article unfinished."""
-    extensions = {**project_settings.EXTENSIONS, "devkit.probes.SignalOnOpen": 999}
-    proc = start_crawl(snapshot_server.base, tmp_path / "out.jsonl", "lang=en",
-                       settings={"EXTENSIONS": json.dumps(extensions), SIGNAL_SETTING: sig.name})
+    installed a loop turn later): exit 1 and no report, or exit 0 with every article unfinished. One
+    while the crawler was built stopped the run before its components could hear it (it fetched on),
+    and a SIGINT then ended as SIGTERM (a closure read the loop's last signal)."""
+    probes = {"EXTENSIONS": json.dumps({**project_settings.EXTENSIONS, "devkit.probes.SignalOnOpen": 999}),
+              "ADDONS": json.dumps({**project_settings.ADDONS, "devkit.probes.SignalOnBuild": 999})}
+    before = len(snapshot_server.requests())
+    proc = start_crawl(snapshot_server.base, tmp_path / "out.jsonl", "lang=en", settings={**probes, moment: sig.name})
     result = finish_crawl(proc, tmp_path / "out.jsonl", timeout=60)
     assert_exit(result, status)
     assert_accounted(result)
     assert result.report["stats"].get("finish_reason") == "shutdown", result.tail()
+    articles = [r for r in snapshot_server.requests()[before:] if article_id_of(r["path"])]
+    assert articles == [], "an article was requested after the stop"
 
 
 def stop_and_finish(proc: subprocess.Popen[bytes], sig: signal.Signals, output: Path) -> tuple[CrawlResult, float]:

@@ -4,6 +4,7 @@ replaces a dataset with an increment; exports without a state are full crawls.""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -106,3 +107,14 @@ def test_a_crawl_that_cannot_start_says_so_in_one_line_and_nothing_else(tmp_path
     assert result.returncode == status, result.stderr[-2000:]
     [line] = result.stderr.splitlines()
     assert line.startswith("arabtoday: could not start:") and option[1].split("=")[0] in line, line
+
+
+def test_a_run_that_cannot_start_reports_beside_the_default_output(tmp_path: Path) -> None:
+    """Without -o/-O the output is named from placeholders (%(lang)s, %(time)s); a run that could not
+    start still leaves its report beside the file it would have written, as the docs promise."""
+    default = tmp_path / "arabtoday-%(lang)s-%(time)s.jsonl"
+    result = scrapy("crawl", "arabtoday", "-a", "lang=english", "-s", f"ARABTODAY_DEFAULT_FEED={default}")
+    assert result.returncode == 2, result.stderr[-2000:]
+    [report] = tmp_path.glob("arabtoday-english-*.jsonl.report.json")
+    assert json.loads(report.read_text("utf-8"))["exit_status"]["code"] == 2
+    assert report.with_suffix(".html").exists() and not list(tmp_path.glob("*.jsonl"))
