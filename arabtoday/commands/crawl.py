@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 
 from arabtoday.config import BadSetting, validate
 from arabtoday.exitstatus import ExitStatus, StartError, mark
-from arabtoday.files import unwritable
+from arabtoday.files import PROBE_NAME, unwritable, writable
 from arabtoday.params import BadArgument, CrawlParams
 from arabtoday.signals import RUN_STOPPING
 from arabtoday.stats import Stat
@@ -210,6 +210,10 @@ def preflight(settings: Any, spider_name: str, spider_args: dict[str, Any]) -> N
     cannot = unwritable(settings)
     if cannot:
         raise StartError("; ".join(cannot), ExitStatus.WRITE_FAILED)
+    state = settings.get("ARABTODAY_STATE_DIR")
+    problem = writable(Path(str(state)) / PROBE_NAME) if state else None
+    if problem:  # before Scrapy's banner: one line, the state's status, what is wrong with the place
+        raise StartError(f"ARABTODAY_STATE_DIR {state} cannot hold the state: {problem}", ExitStatus.STATE_UNUSABLE)
 
 
 def start_failure(failure: Failure) -> tuple[str, ExitStatus]:

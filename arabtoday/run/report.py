@@ -237,8 +237,8 @@ def format_report(report: Mapping[str, Any]) -> str:
         + (f", {report['started_at']} → {report['finished_at']}" if report.get("started_at") else ""),
         f"  fetched     {report.get('pages_fetched', 0)} pages ({report.get('article_pages_parsed', 0)} article "
         f"pages parsed, {report.get('retries', 0)} retries, {report.get('pages_per_second', 0)} pages/s)",
-        f"  emitted     {e.get('total', 0)} "
-        + " ".join(f"{k}={v}" for k, v in (e.get("by_edition") or {}).items())
+        f"  emitted     {e.get('total', 0)}"
+        + "".join(f" {k}={v}" for k, v in (e.get("by_edition") or {}).items())
         + f" (new {e.get('new', 0)}, updated {e.get('updated', 0)})",
     ]
     acc = report.get("accounting")

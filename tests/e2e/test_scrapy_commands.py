@@ -96,7 +96,8 @@ def test_without_a_state_every_run_is_a_full_crawl(snapshot_server: Server, tmp_
 
 
 @pytest.mark.parametrize(("option", "status"), [(("-a", "lang=fr"), 2), (("-s", "DOWNLOAD_DELAY=abc"), 2),
-                                                (("-s", "CONCURRENT_REQUESTS=x"), 2), (("-O", "/proc/x.jsonl"), 4)])
+                                                (("-s", "CONCURRENT_REQUESTS=x"), 2), (("-O", "/proc/x.jsonl"), 4),
+                                                (("-s", "ARABTODAY_STATE_DIR=/etc/passwd"), 7)])
 def test_a_crawl_that_cannot_start_says_so_in_one_line_and_nothing_else(tmp_path: Path, option: tuple[str, str],
                                                                         status: int) -> None:
     """As typed, without a log file: the refusal comes before Scrapy logs its banner, so stderr is
