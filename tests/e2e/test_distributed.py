@@ -115,11 +115,11 @@ def large_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serve
 def test_two_workers_share_one_crawl(redis_url: str, tmp_path: Path) -> None:
     """The snapshot, split between two workers: each article's record written once, and the outputs
     merged into one row per story (the original, whichever worker met which copy first). Article pages
-    answer only once both workers are up, so that the seeder cannot be done before the second has
-    started, however slowly it starts."""
+    answer only once both workers are up, and then in 0.4 s each, so that the seeder cannot be done
+    before the second has started, however slowly it starts, nor before it has taken its share."""
     root = copy_site(tmp_path)
     meta = site_meta(root)
-    meta["faults"] = {"/*/*/[0-9]*/*": f"gate:{gate_of(tmp_path)}"}
+    meta["faults"] = {"/*/*/[0-9]*/*": [f"gate:{gate_of(tmp_path)}", "slow:0.4"]}
     write_site_meta(root, meta)
     snapshot_server = start_server(root, tmp_path)
     prefix = f"arabtoday-test-{uuid.uuid4().hex[:8]}"
