@@ -23,7 +23,7 @@ class ExitStatus(enum.IntEnum):
     WRITE_FAILED = 4  # output or state could not be written
     BLOCKED = 5  # the site is blocking the crawler: stopped early
     UNREACHABLE = 6  # no entry point of the site answered
-    STATE_UNUSABLE = 7  # the state is locked by another run, or corrupt
+    STATE_UNUSABLE = 7  # the state is locked by another run, corrupt, or its directory cannot hold it
     DISCOVERY_INCOMPLETE = 8  # a sitemap, feed or listing could not be fetched or read: some articles not reached
     INTERRUPTED_INT = 130  # SIGINT
     INTERRUPTED_TERM = 143  # SIGTERM
@@ -100,7 +100,7 @@ _REASONS = {
     ExitStatus.WRITE_FAILED: "output or state could not be written",
     ExitStatus.BLOCKED: "stopped early: the site is blocking the crawler",
     ExitStatus.UNREACHABLE: "the site (or, for a backfill, the archive) was unreachable at every entry point",
-    ExitStatus.STATE_UNUSABLE: "the state is locked by another run, or corrupt",
+    ExitStatus.STATE_UNUSABLE: "the state is locked by another run, corrupt, or its directory cannot hold it",
     ExitStatus.DISCOVERY_INCOMPLETE: "{sources} source(s) of addresses (sitemap, feed, listing, archive index) failed: "
                                      "discovery is incomplete; the next run reads them again",
     ExitStatus.INTERRUPTED_INT: "interrupted (SIGINT)",
