@@ -48,7 +48,8 @@ Crawls
     default, through Scrapy's own ``CrawlerRunner`` (:func:`devkit.launch.crawl_in_process`: the
     settings, checks and exit status of ``scrapy crawl`` without a Python start-up per crawl); a test
     of what only a process has (stderr, signals, a kill, the environment, two runs at once) passes
-    ``process=True`` or uses :func:`start_crawl` / :func:`finish_crawl`.
+    ``process=True`` or uses :func:`start_crawl` / :func:`finish_crawl`; :func:`run_scrapy` runs any
+    other ``scrapy`` command as typed, in a process of its own.
     A test of politeness puts :data:`PROJECT_POLITENESS` in its settings to crawl with the project's own.
     ``ARABTODAY_TEST_CRAWLS=subprocess`` (``TEST_CRAWLS``; ``IN_PROCESS`` otherwise) runs every crawl
     as a subprocess. The parts of :func:`crawl`: :func:`crawl_here` (in this process),
@@ -188,6 +189,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def run_scrapy(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python -m scrapy ARGS`` in the project, as a user types it: status, stdout and stderr."""
+    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, check=False)
 
 
 def wait_until(ready: Callable[[], bool], proc: subprocess.Popen[bytes], what: str, timeout: float = 30) -> None:

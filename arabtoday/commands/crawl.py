@@ -56,7 +56,7 @@ class Command(ScrapyCrawl):
             return  # run() says what is wrong with the command line
         # before Scrapy builds its crawler process (which logs its banner and opens LOG_FILE): a bad
         # argument or setting, or an output or log that cannot be written, is one line and its status
-        spider_args = {k: v for k, v in opts.spargs.items() if not k.startswith("_")}  # scrapyd adds _job
+        spider_args = _spider_args(opts)
         try:
             preflight(self.settings, args[0], spider_args)
         except (BadSetting, BadArgument, StartError) as exc:
@@ -70,9 +70,8 @@ class Command(ScrapyCrawl):
             raise UsageError("give exactly one spider name (arabtoday)")
         assert self.crawler_process is not None
         if self._interrupted is not None:  # a signal before anything started: nothing was requested
-            spider_args = {k: v for k, v in opts.spargs.items() if not k.startswith("_")}
             message = "interrupted before the crawl started: nothing was requested or written"
-            report_start_failure(self.crawler_process.settings, spider_args, message, self._interrupted)
+            report_start_failure(self.crawler_process.settings, _spider_args(opts), message, self._interrupted)
             self._fail(message, self._interrupted)
             return
         crawler = self._create_crawler(args[0])
@@ -144,6 +143,11 @@ class Command(ScrapyCrawl):
                     scrapy_stop()  # a second signal: Scrapy's immediate stop
 
             signal.signal(signum, handler)
+
+
+def _spider_args(opts: Any) -> dict[str, Any]:
+    """The spider arguments the user gave (``-a``), without those scrapyd adds (``_job``)."""
+    return {k: v for k, v in opts.spargs.items() if not k.startswith("_")}
 
 
 def once_running(crawler: Any, stop: Callable[[], Any]) -> None:

@@ -114,9 +114,8 @@ def run_export(inputs: list[Path], out: Path, formats: list[str], *, history: bo
         report.write(f"export: cannot write to {out}: {exc}\n")
         return ToolStatus.OUTPUT_FAILED
     report.writelines(problem + "\n" for problem in log.problems)
-    folded = f"{log.folded} {'copy' if log.folded == 1 else 'copies'} folded"
     report.write(f"export: {len(inputs)} file(s), {log.counts.lines} lines -> {summary.records} "
-                 f"{'revisions' if history else 'stories'} ({folded}, {summary.removed} removed, "
+                 f"{'revisions' if history else 'stories'} ({log.folded_said()}, {summary.removed} removed, "
                  f"{log.counts.upgraded} given new fields' defaults, {len(log.problems)} problem(s)) "
                  f"-> {', '.join(str(p) for p in written)}\n")
     return ToolStatus.INPUT_FAILED if log.problems else ToolStatus.OK

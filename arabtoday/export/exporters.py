@@ -128,6 +128,11 @@ def lines_of(item: Any) -> list[Any]:
     return [item, *getattr(item, "events", ())]
 
 
+def receipts_of(item: Any) -> list[Receipt]:
+    """What the state is told of the lines one item put in the output (``RECORDS_DURABLE``)."""
+    return [Receipt.of(line) for line in lines_of(item)]
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """What kind of thing the exporter writes to, decided once when it starts."""
@@ -238,7 +243,7 @@ class DurableMixin:
         """A record (and the lines it carries) is written and flushed: count it and announce when due."""
         if self.failed is not None:
             return
-        self.pending.extend(Receipt.of(line) for line in lines_of(item))
+        self.pending.extend(receipts_of(item))
         if self.offset is not None:
             self.offset += size
         if self.whole_document:

@@ -33,8 +33,7 @@ def merge_command(output: Path, inputs: list[Path], *, history: bool = False) ->
         return ToolStatus.OUTPUT_FAILED
     for problem in log.problems:
         print(f"merge: {problem}", file=sys.stderr)
-    folded = f"{log.folded} {'copy' if log.folded == 1 else 'copies'} folded"
     print(f"merge: {len(inputs)} file(s), {log.counts.lines} line(s), {written} "
-          f"{'revision' if history else 'story'} row(s) written to {output} ({folded}, "
+          f"{'revision' if history else 'story'} row(s) written to {output} ({log.folded_said()}, "
           f"{len(log.problems)} problem(s))", file=sys.stderr)
     return ToolStatus.INPUT_FAILED if log.problems else ToolStatus.OK

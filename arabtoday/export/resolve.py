@@ -179,6 +179,10 @@ class Log:
         """Ids found to be copies of an original the inputs hold."""
         return sum(len(copies) for copies in self._members.values())
 
+    def folded_said(self) -> str:
+        """``1 copy folded``, ``3 copies folded``: for the export's and merge's summary line."""
+        return f"{self.folded} {'copy' if self.folded == 1 else 'copies'} folded"
+
     def original_of(self, article_id: str) -> str:
         """The story an id belongs to (itself when it is no one's copy)."""
         if article_id not in self._root:

@@ -23,7 +23,7 @@ from scrapy.exceptions import DropItem
 from scrapy.pipelines import ItemPipelineManager
 from scrapy.settings import BaseSettings
 
-from arabtoday.export.exporters import Receipt, lines_of
+from arabtoday.export.exporters import receipts_of
 from arabtoday.signals import RECORDS_DURABLE
 from arabtoday.stats import PREFIX, Bucket, article_outcome
 
@@ -97,8 +97,8 @@ def run_pipelines(items: Iterable[Any], settings: BaseSettings, stats: DictStats
             yield result
             # the caller has written it: the run's (in-memory) state takes it, as from a crawl's exporter,
             # so that a later capture of the same article with another text is its next revision
-            written = [Receipt.of(line) for line in lines_of(result)]
-            crawler.signals.send_catch_log(signal=RECORDS_DURABLE, records=written, path=None, offset=None)
+            crawler.signals.send_catch_log(signal=RECORDS_DURABLE, records=receipts_of(result), path=None,
+                                           offset=None)
     finally:
         loop.run_until_complete(manager.close_spider_async())
         for key, value in crawler.stats.get_stats().items():

@@ -201,7 +201,7 @@ class ArabTodaySpider(Spider):
         try:
             return read(response.body)
         except BadIndex as exc:
-            self._bad_source(response, source, exc)
+            self._bad_source(response.url, source, exc)
             return None
 
     def _index_page_allowed(self, number: int, url: str) -> bool:
@@ -299,7 +299,7 @@ class ArabTodaySpider(Spider):
             reader = SitemapReader(response.body, response.url, self.settings.getint("ARABTODAY_SITEMAP_MAX_ENTRIES"),
                                    self.settings.getint("ARABTODAY_SITEMAP_MAX_BYTES"))
         except BadXML as exc:
-            self._bad_source(response, "sitemap", exc)
+            self._bad_source(response.url, "sitemap", exc)
             return
         self.stats.inc_value(Stat.SOURCE_READ.format(source="sitemap"))
         cut = "download_stopped" in response.flags
@@ -348,9 +348,7 @@ class ArabTodaySpider(Spider):
         try:
             yield from reader.entries()
         except BadXML as exc:
-            self.stats.inc_value(Stat.SOURCE_ERROR.format(kind=f"bad_{source}"))
-            self._source_lost(source, reader.page_url)
-            logger.error("unreadable %s %s: %s", source, reader.page_url, exc)
+            self._bad_source(reader.page_url, source, exc)
         if reader.hit:
             self.stats.inc_value(Stat.BOUND.format(name=reader.hit))
             logger.warning("%s %s: stopped at its bound (%s)", source, reader.page_url, reader.hit)
@@ -376,7 +374,7 @@ class ArabTodaySpider(Spider):
                     if request is not None:
                         yield request
         except BadXML as exc:
-            self._bad_source(response, "feed", exc)
+            self._bad_source(response.url, "feed", exc)
             return
         self.stats.inc_value(Stat.SOURCE_READ.format(source="feed"))
 
@@ -597,10 +595,10 @@ class ArabTodaySpider(Spider):
             return False
         return True
 
-    def _bad_source(self, response: Response, source: str, exc: Exception) -> None:
+    def _bad_source(self, url: str, source: str, exc: Exception) -> None:
         self.stats.inc_value(Stat.SOURCE_ERROR.format(kind=f"bad_{source}"))
-        self._source_lost(source, response.url)
-        logger.error("unreadable %s %s: %s", source, response.url, exc)
+        self._source_lost(source, url)
+        logger.error("unreadable %s %s: %s", source, url, exc)
 
     def source_failed(self, failure: Failure) -> None:
         self._count_source_failure(failure, failure.request.meta.get(SOURCE, "source"))  # type: ignore[attr-defined]

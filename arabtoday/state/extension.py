@@ -93,9 +93,9 @@ class StateExtension:
                    for r in records]
         with contextlib.suppress(StateError):  # told to store_failed; recovery commits them next run
             self.store.commit_emitted(emitted, path, offset)
-            self._settled.update((r.id, Status.EMITTED) for r in records if r.status == LIVE)
             for record in records:
                 if record.status == LIVE:
+                    self._settled[record.id] = Status.EMITTED
                     self._written.add(record.id)
 
     def written_this_run(self, article_id: str) -> str | None:

@@ -127,9 +127,7 @@ def test_two_workers_share_one_crawl(redis_url: str, tmp_path: Path) -> None:
     try:
         seed = worker(snapshot_server.base, redis_url, prefix, tmp_path / "seed.jsonl", "seed")
         second = worker(snapshot_server.base, redis_url, prefix, tmp_path / "worker.jsonl", "worker")
-        wait_until(lambda: len(list(r.scan_iter(f"{prefix}:{ALIVE_KEY.format(worker='*')}"))) >= 2, second,
-                   "both workers up")
-        gate_of(tmp_path).touch()
+        open_gate_when_both_up(r, prefix, second, gate_of(tmp_path))
         assert seed.wait(timeout=180) == 0, (tmp_path / "seed.log").read_text()[-3000:]
         assert second.wait(timeout=180) == 0, (tmp_path / "worker.log").read_text()[-3000:]
     finally:
@@ -260,6 +258,14 @@ def gate_of(root: Path) -> Path:
     return root / "gate-open"
 
 
+def open_gate_when_both_up(r: redis.Redis, prefix: str, second: subprocess.Popen[bytes], gate: Path) -> None:
+    """Once two workers say they are alive in Redis, the site's held article pages answer: an event, so
+    that a seeder cannot crawl the site alone however slowly the second worker starts."""
+    alive = f"{prefix}:{ALIVE_KEY.format(worker='*')}"
+    wait_until(lambda: len(list(r.scan_iter(alive))) >= 2, second, "the second worker joining")
+    gate.touch()
+
+
 @pytest.fixture(scope="module")
 def faulty_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str], set[str]]]:
     """A generated site where some article pages are slow, some fail once, one always fails, and the
@@ -301,9 +307,7 @@ def test_readme_recipe_seeder_then_worker(faulty_site: tuple[Server, dict[str, s
                     tmp_path / "worker.jsonl")
     # the article pages wait for the worker: a seeder that started first cannot finish the run alone
     # however slowly the worker starts (a loaded CI took longer to start one than to crawl 80 pages)
-    alive = f"{prefix}:{ALIVE_KEY.format(worker='*')}"
-    wait_until(lambda: len(list(queue.scan_iter(alive))) >= 2, second, "the worker joining")
-    gate_of(server.root.parent).touch()
+    open_gate_when_both_up(queue, prefix, second, gate_of(server.root.parent))
     codes = {"seed": seed.wait(timeout=120), "worker": second.wait(timeout=120)}
     by_worker = {name: read_jsonl(tmp_path / f"{name}.jsonl") for name in codes}
     reports = {name: json.loads((tmp_path / f"{name}.jsonl.report.json").read_text("utf-8")) for name in codes}

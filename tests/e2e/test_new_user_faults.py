@@ -10,7 +10,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +31,7 @@ from conftest import (
     crawl,
     finish_crawl,
     free_port,
+    run_scrapy,
     site_meta,
     start_crawl,
     start_server,
@@ -43,11 +46,6 @@ SQLITE_PAGE = 4096  # the state's page size (SQLite's default)
 ANSWER_SECONDS = 20  # a site that slow: far beyond the few seconds a stop may take
 STOP_SECONDS = 5  # docker stop gives 10 s before SIGKILL
 ARTICLE = f"/en/middle-east/103928/{next((SNAPSHOT / 'en' / 'middle-east' / '103928').iterdir()).name}"
-
-
-def scrapy(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, check=False)
 
 
 def test_a_state_damaged_inside_is_one_line_and_exit_7(snapshot_server: Server, tmp_path: Path) -> None:
@@ -85,7 +83,7 @@ def test_a_bad_value_of_a_scrapy_setting_is_one_line_and_exit_2(snapshot_server:
 def test_scrapy_parse_reads_the_address_named_without_base_url(snapshot_server: Server) -> None:
     """``scrapy parse --spider arabtoday URL`` on a copy: the spider's site is the address's own, and what
     is printed is the record the dataset would hold (cleaned), not the page object's raw reading."""
-    result = scrapy("parse", "--spider", "arabtoday", f"{snapshot_server.base}{ARTICLE}", "-s", "LOG_LEVEL=WARNING")
+    result = run_scrapy("parse", "--spider", "arabtoday", f"{snapshot_server.base}{ARTICLE}", "-s", "LOG_LEVEL=WARNING")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "'title': '381,463 migrants in Libya'" in result.stdout
     assert "'content_hash':" in result.stdout and "'blocks':" not in result.stdout  # the record, cleaned
@@ -93,13 +91,13 @@ def test_scrapy_parse_reads_the_address_named_without_base_url(snapshot_server: 
 
 
 def test_scrapy_parse_of_an_address_that_reads_nothing_exits_3(snapshot_server: Server) -> None:
-    result = scrapy("parse", "--spider", "arabtoday", f"{snapshot_server.base}/en/politics/999999/no-such-story")
+    result = run_scrapy("parse", "--spider", "arabtoday", f"{snapshot_server.base}/en/politics/999999/no-such-story")
     assert result.returncode == ExitStatus.ARTICLES_FAILED, result.stderr[-2000:]
 
 
 def test_scrapy_check_says_in_one_line_that_the_site_does_not_answer() -> None:
     closed = f"http://127.0.0.1:{free_port()}"
-    result = scrapy("check", "-s", f"ARABTODAY_BASE_URL={closed}", "arabtoday")
+    result = run_scrapy("check", "-s", f"ARABTODAY_BASE_URL={closed}", "arabtoday")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     said = [x for x in result.stderr.splitlines() if x.startswith("arabtoday:")]
@@ -110,19 +108,8 @@ def test_scrapy_check_says_in_one_line_that_the_site_does_not_answer() -> None:
                                               (signal.SIGINT, ExitStatus.INTERRUPTED_INT)])
 def test_a_stop_takes_effect_in_seconds_against_a_site_that_answers_in_20(tmp_path: Path, sig: signal.Signals,
                                                                           status: int) -> None:
-    root = copy_site(tmp_path)
-    meta = site_meta(root)
-    meta["faults"] = {"/*/*/[0-9]*": f"slow:{ANSWER_SECONDS}"}
-    write_site_meta(root, meta)
-    server = start_server(root, tmp_path)
-    output = tmp_path / "out.jsonl"
-    try:
-        proc = start_crawl(server.base, output, "lang=en", settings={"ARABTODAY_STATE_DIR": str(tmp_path / "s")})
-        wait_until(lambda: any("/103" in r["path"] or "/104" in r["path"] for r in server.requests()), proc,
-                   "a request for an article page", timeout=60)
-        result, took = stop_and_finish(proc, sig, output)
-    finally:
-        server.stop()
+    result, took = stop_a_crawl(tmp_path, {"/*/*/[0-9]*": f"slow:{ANSWER_SECONDS}"}, sig,
+                                "a request for an article page", lambda r: "/103" in r["path"] or "/104" in r["path"])
     assert took < STOP_SECONDS, f"the stop took {took:.1f} s"
     assert_exit(result, status)
     accounting = assert_accounted(result)  # what was in flight is unfinished, for the next run
@@ -136,19 +123,8 @@ def test_a_stop_while_robots_txt_is_in_flight_ends_the_run(tmp_path: Path, sig: 
     """robots.txt is downloaded by the engine itself, not through the scheduler: a stop that cut it
     short once handed it straight back to the download, which the stop cut again, for ever (a new
     user's ``docker stop`` in the first seconds of a run, or on a slow site, spun until SIGKILL)."""
-    root = copy_site(tmp_path)
-    meta = site_meta(root)
-    meta["faults"] = {"/robots.txt": f"gate:{tmp_path / 'never-opened'}"}
-    write_site_meta(root, meta)
-    server = start_server(root, tmp_path)
-    output = tmp_path / "out.jsonl"
-    try:
-        proc = start_crawl(server.base, output, "lang=en", settings={"ARABTODAY_STATE_DIR": str(tmp_path / "s")})
-        wait_until(lambda: any(r["fault"] == "gate-held" for r in server.requests()), proc,
-                   "the request for robots.txt", timeout=60)
-        result, took = stop_and_finish(proc, sig, output)
-    finally:
-        server.stop()
+    result, took = stop_a_crawl(tmp_path, {"/robots.txt": f"gate:{tmp_path / 'never-opened'}"}, sig,
+                                "the request for robots.txt", lambda r: r["fault"] == "gate-held")
     assert took < STOP_SECONDS, f"the stop took {took:.1f} s"
     assert_exit(result, status)
     assert_accounted(result)
@@ -176,12 +152,25 @@ def test_a_signal_the_instant_the_spider_opens_stops_the_run_with_its_status_and
     assert articles == [], "an article was requested after the stop"
 
 
-def stop_and_finish(proc: subprocess.Popen[bytes], sig: signal.Signals, output: Path) -> tuple[CrawlResult, float]:
-    """Send ``sig``; the crawl's result and the seconds it took to end (or a failure past the bound)."""
-    proc.send_signal(sig)
-    stopped = time.monotonic()
-    result = finish_crawl(proc, output, timeout=ANSWER_SECONDS * 3)
-    return result, time.monotonic() - stopped
+def stop_a_crawl(tmp_path: Path, faults: dict[str, str], sig: signal.Signals, what: str,
+                 seen: Callable[[dict[str, Any]], bool]) -> tuple[CrawlResult, float]:
+    """A crawl of a copy of the site playing ``faults``, sent ``sig`` once the server has logged a request
+    ``seen`` picks (``what``, for the failure): the crawl's result, and the seconds it took to end."""
+    root = copy_site(tmp_path)
+    meta = site_meta(root)
+    meta["faults"] = faults
+    write_site_meta(root, meta)
+    server = start_server(root, tmp_path)
+    output = tmp_path / "out.jsonl"
+    try:
+        proc = start_crawl(server.base, output, "lang=en", settings={"ARABTODAY_STATE_DIR": str(tmp_path / "s")})
+        wait_until(lambda: any(seen(r) for r in server.requests()), proc, what, timeout=60)
+        proc.send_signal(sig)
+        stopped = time.monotonic()
+        result = finish_crawl(proc, output, timeout=ANSWER_SECONDS * 3)
+        return result, time.monotonic() - stopped
+    finally:
+        server.stop()
 
 
 def test_crawling_the_live_site_with_the_default_user_agent_warns() -> None:

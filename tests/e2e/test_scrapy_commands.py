@@ -6,22 +6,15 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SNAPSHOT, Server, crawl, start_server
+from conftest import ROOT, SNAPSHOT, Server, crawl, run_scrapy, start_server
 
 pytestmark = pytest.mark.e2e
 ARTICLE = next((SNAPSHOT / "en" / "middle-east" / "103928").iterdir()).name
 ARTICLE_PATH = f"/en/middle-east/103928/{ARTICLE}"
-
-
-def scrapy(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, check=False)
 
 
 def project_litter() -> set[Path]:
@@ -31,7 +24,7 @@ def project_litter() -> set[Path]:
 
 def test_scrapy_parse_reads_an_article_and_leaves_nothing_behind(snapshot_server: Server) -> None:
     before = project_litter()
-    result = scrapy("parse", "--spider", "arabtoday", "-a", f"base_url={snapshot_server.base}",
+    result = run_scrapy("parse", "--spider", "arabtoday", "-a", f"base_url={snapshot_server.base}",
                     f"{snapshot_server.base}{ARTICLE_PATH}", "-s", "LOG_LEVEL=WARNING")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "'title': '381,463 migrants in Libya'" in result.stdout
@@ -44,20 +37,20 @@ def test_scrapy_parse_as_the_readme_types_it_prints_the_page_and_its_links_once_
     """``scrapy parse URL`` alone (spider and site from the address): the record, each article the
     page links to once and never the page itself, and no crawl's run report saying "emitted 0"."""
     page = f"{snapshot_server.base}{ARTICLE_PATH}"
-    result = scrapy("parse", page)
+    result = run_scrapy("parse", page)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "'title': '381,463 migrants in Libya'" in result.stdout
     asked = re.findall(r"<GET (\S+)>", result.stdout.split("# Requests", 1)[1])
     assert asked and page not in asked and len(asked) == len(set(asked)), asked
     assert "run report" not in result.stderr and "articles done" not in result.stderr
-    missing = scrapy("parse", f"{snapshot_server.base}/en/politics/999/no-such-article")
+    missing = run_scrapy("parse", f"{snapshot_server.base}/en/politics/999/no-such-article")
     assert missing.returncode == 3 and "nothing was read from" in missing.stderr
 
 
 def test_scrapy_check_runs_the_article_contracts_against_the_copy_it_is_given(snapshot_server: Server,
                                                                             tmp_path: Path) -> None:
     before = project_litter()
-    ok = scrapy("check", "-s", f"ARABTODAY_BASE_URL={snapshot_server.base}", "arabtoday")
+    ok = run_scrapy("check", "-s", f"ARABTODAY_BASE_URL={snapshot_server.base}", "arabtoday")
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert "Ran 3 contracts" in ok.stderr and "OK" in ok.stderr
     # against a copy where the sample page is gone, the same contracts fail
@@ -66,7 +59,7 @@ def test_scrapy_check_runs_the_article_contracts_against_the_copy_it_is_given(sn
     (empty / "robots.txt").write_text("User-agent: *\n", "utf-8")
     server = start_server(empty, tmp_path)
     try:
-        failed = scrapy("check", "-s", f"ARABTODAY_BASE_URL={server.base}", "arabtoday")
+        failed = run_scrapy("check", "-s", f"ARABTODAY_BASE_URL={server.base}", "arabtoday")
     finally:
         server.stop()
     assert failed.returncode != 0
@@ -104,7 +97,7 @@ def test_a_crawl_that_cannot_start_says_so_in_one_line_and_nothing_else(tmp_path
     the one line the README promises, with its status, naming what is wrong."""
     output = () if option[0] == "-O" else ("-O", str(tmp_path / "out.jsonl"))
     nowhere = ("-a", "base_url=http://127.0.0.1:9")  # were it to start anyway: a closed port, never the live site
-    result = scrapy("crawl", "arabtoday", *option, *output, *(nowhere if option[0] != "-a" else ()))
+    result = run_scrapy("crawl", "arabtoday", *option, *output, *(nowhere if option[0] != "-a" else ()))
     assert result.returncode == status, result.stderr[-2000:]
     [line] = result.stderr.splitlines()
     assert line.startswith("arabtoday: could not start:") and option[1].split("=")[0] in line, line
@@ -114,7 +107,7 @@ def test_a_run_that_cannot_start_reports_beside_the_default_output(tmp_path: Pat
     """Without -o/-O the output is named from placeholders (%(lang)s, %(time)s); a run that could not
     start still leaves its report beside the file it would have written, as the docs promise."""
     default = tmp_path / "arabtoday-%(lang)s-%(time)s.jsonl"
-    result = scrapy("crawl", "arabtoday", "-a", "lang=english", "-s", f"ARABTODAY_DEFAULT_FEED={default}")
+    result = run_scrapy("crawl", "arabtoday", "-a", "lang=english", "-s", f"ARABTODAY_DEFAULT_FEED={default}")
     assert result.returncode == 2, result.stderr[-2000:]
     [report] = tmp_path.glob("arabtoday-english-*.jsonl.report.json")
     assert json.loads(report.read_text("utf-8"))["exit_status"]["code"] == 2
